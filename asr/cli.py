@@ -1,0 +1,160 @@
+"""The ``asr`` command line: one entry point, one function per subcommand.
+
+Usage:
+    asr synth OUT --langs en,es,de,fr,it,sw --hours 0.5 --seed 0
+    asr score REF HYP [--json OUT.json]
+    asr kaldi import DATA_DIR OUT.jsonl --lang en
+    asr kaldi export MANIFEST.jsonl DATA_DIR
+    asr manifest MANIFEST.jsonl          (summary: hours, speakers, languages; checks audio)
+
+``python -m asr ...`` is the same command.
+
+Subcommands import what they need when they run, so ``asr --help`` is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str):
+    """Register ``fn`` as the handler of subcommand ``name``."""
+
+    def wrap(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = fn
+        return fn
+
+    return wrap
+
+
+def _langs(value: str) -> tuple[str, ...]:
+    langs = tuple(x.strip() for x in value.split(",") if x.strip())
+    if not langs:
+        raise argparse.ArgumentTypeError("give at least one language code, e.g. en,es")
+    return langs
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (all subcommands)."""
+    p = argparse.ArgumentParser(prog="asr", description="Speech recognition: classical pipeline and end-to-end CTC.")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("synth", help="generate the synthetic multilingual corpus (espeak-ng, offline)")
+    s.add_argument("out", type=Path, help="output directory")
+    s.add_argument("--langs", type=_langs, default=("en", "es", "de", "fr", "it", "sw"), help="comma-separated (default: en,es,de,fr,it,sw)")
+    s.add_argument("--hours", type=float, default=0.5, help="audio per language, all splits (default 0.5)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    s.add_argument("--dev-fraction", type=float, default=0.1)
+    s.add_argument("--test-fraction", type=float, default=0.1)
+    s.add_argument("--no-noise", action="store_true", help="clean speech: no additive noise, no reverberation")
+
+    s = sub.add_parser("score", help="WER/CER of hypotheses against references")
+    s.add_argument("ref", type=Path, help="reference: Kaldi-style 'id text' file or JSONL manifest")
+    s.add_argument("hyp", type=Path, help="hypotheses, same formats")
+    s.add_argument("--json", type=Path, default=None, help="also write the report as JSON here")
+
+    s = sub.add_parser("kaldi", help="import from / export to Kaldi data directories")
+    ks = s.add_subparsers(dest="action", required=True)
+    k = ks.add_parser("import", help="Kaldi data dir -> JSONL manifest")
+    k.add_argument("data_dir", type=Path)
+    k.add_argument("manifest", type=Path)
+    k.add_argument("--lang", required=True)
+    k = ks.add_parser("export", help="JSONL manifest -> Kaldi data dir")
+    k.add_argument("manifest", type=Path)
+    k.add_argument("data_dir", type=Path)
+
+    s = sub.add_parser("manifest", help="summarize a manifest and check that its audio reads")
+    s.add_argument("manifest", type=Path)
+    s.add_argument("--no-check", action="store_true", help="skip reading audio headers")
+    return p
+
+
+@command("synth")
+def _synth(args: argparse.Namespace) -> int:
+    from asr.data.synth import SynthConfig, generate
+
+    extra = {"noise_prob": 0.0, "reverb_prob": 0.0} if args.no_noise else {}
+    cfg = SynthConfig(langs=args.langs, hours=args.hours, seed=args.seed,
+                      dev_fraction=args.dev_fraction, test_fraction=args.test_fraction, **extra)
+    stats = generate(args.out, cfg, jobs=args.jobs)
+    print(f"{'lang':<6}{'split':<7}{'utts':>7}{'hours':>9}{'speakers':>10}")
+    for lang, splits in stats["langs"].items():
+        for split, st in splits.items():
+            print(f"{lang:<6}{split:<7}{st['utts']:>7}{st['hours']:>9.3f}{st['speakers']:>10}")
+    print(f"wrote {stats['audio_seconds'] / 3600:.3f} h of audio in {stats['wall_seconds']:.1f} s: "
+          f"{stats['realtime_factor']:.0f}x real time -> {args.out}")
+    return 0
+
+
+@command("score")
+def _score(args: argparse.Namespace) -> int:
+    from asr.metrics import format_report, read_text_file, score
+
+    refs, ref_langs = read_text_file(args.ref)
+    hyps, _ = read_text_file(args.hyp)
+    report = score(refs, hyps, ref_langs or None)
+    print(format_report(report))
+    if args.json:
+        args.json.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    return 0
+
+
+@command("kaldi")
+def _kaldi(args: argparse.Namespace) -> int:
+    from asr.data.kaldi import export_kaldi_dir, import_kaldi_dir
+    from asr.data.manifest import read_manifest, write_manifest
+
+    if args.action == "import":
+        utts = import_kaldi_dir(args.data_dir, lang=args.lang)
+        write_manifest(args.manifest, utts)
+        print(f"{len(utts)} utterances -> {args.manifest}")
+    else:
+        utts = read_manifest(args.manifest)
+        export_kaldi_dir(utts, args.data_dir)
+        print(f"{len(utts)} utterances -> {args.data_dir}")
+    return 0
+
+
+@command("manifest")
+def _manifest(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from asr.data.dataset import validate
+    from asr.data.manifest import read_manifest
+
+    utts = read_manifest(args.manifest)
+    hours = sum(u.duration for u in utts) / 3600
+    langs = Counter(u.lang for u in utts)
+    print(f"{args.manifest}: {len(utts)} utterances, {hours:.3f} h, "
+          f"{len({u.speaker for u in utts})} speakers, languages {dict(sorted(langs.items()))}")
+    if not args.no_check:
+        good, bad = validate(utts)
+        print(f"audio: {len(good)} readable, {len(bad)} bad")
+        for row in bad:
+            print(f"  {row}")
+        return 1 if bad else 0
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` (default ``sys.argv[1:]``) and run the subcommand; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"asr {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""Flat YAML configs (values only) mapped onto typed dataclasses.
+
+A config file holds ``key: value`` pairs; which keys exist and their types is
+decided by the dataclass it fills, so a typo is an error that names the file
+and the key rather than a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+T = TypeVar("T")
+
+__all__ = ["load_yaml", "from_dict", "load_config", "save_config"]
+
+
+def load_yaml(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a YAML mapping; an empty file is ``{}``. Errors name the file."""
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{p}: no such config file") from None
+    except yaml.YAMLError as e:
+        raise ValueError(f"{p}: not valid YAML ({e})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{p}: a config must be a mapping of key: value, got {type(data).__name__}")
+    return data
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin is tuple and isinstance(value, (list, tuple)):
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(v, args[0], where) for v in value)
+        return tuple(_coerce(v, a, where) for v, a in zip(value, args))
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (int, float, str, bool) and not isinstance(value, tp):
+        raise ValueError(f"{where}: expected {tp.__name__}, got {value!r}")
+    return value
+
+
+def from_dict(cls: type[T], data: dict[str, Any], source: str = "config") -> T:
+    """Build dataclass ``cls`` from ``data``; unknown keys and wrong types raise ``ValueError``."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ValueError(f"{source}: unknown key(s) {unknown} for {cls.__name__}; known: {sorted(names)}")
+    kwargs = {k: _coerce(v, hints[k], f"{source}: {k}") for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def load_config(cls: type[T], path: str | os.PathLike, **overrides: Any) -> T:
+    """``from_dict(cls, load_yaml(path) | overrides)``."""
+    return from_dict(cls, {**load_yaml(path), **overrides}, source=str(path))
+
+
+def save_config(obj: Any, path: str | os.PathLike) -> None:
+    """Write a dataclass as flat YAML (tuples become lists)."""
+    data = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(obj).items()}
+    Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

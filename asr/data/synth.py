@@ -1,0 +1,365 @@
+"""The embedded default corpus: multilingual synthetic speech made with espeak-ng.
+
+Usage:
+    asr synth OUT --langs en,es,de,fr,it,sw --hours 0.5 --seed 0
+
+Writes, for each language ``xx``::
+
+    OUT/xx/{train,dev,test}.jsonl      manifests (id, audio, duration, text, lang, speaker)
+    OUT/xx/{train,dev,test}.align.jsonl  espeak-ng's own phoneme start times per utterance
+    OUT/xx/wav/<split>/<id>.wav        16 kHz mono PCM-16
+    OUT/xx/lexicon.txt                 espeak-ng IPA phones for every word of the corpus
+    OUT/xx/speakers.json               each speaker's voice, pitch, rate and gain
+    OUT/corpus.json                    the options and per-split statistics
+
+Speakers are espeak-ng voice variants (``en-us+m3``) combined with a base pitch,
+pitch range, speaking rate and gain; every utterance then varies rate (speed
+0.8 to 1.25 overall) and pitch a little, and gets additive noise at a random SNR
+and, for some, simple reverberation. Dev and test speakers use voice variants
+that no training speaker uses, so test voices are never heard in training.
+
+The output is a pure function of the options: the same seed gives byte-identical
+files, whatever the number of worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing as mp
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from asr.audio import SAMPLE_RATE, save_audio
+from asr.espeak import ESPEAK_VOICES, get_espeak, list_variants
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "dev", "test")
+DEFAULT_LANGS = ("en", "es", "de", "fr", "it", "sw")
+BASE_RATE_WPM = 175  # espeak-ng's default speaking rate; speed 1.0
+SPEED_RANGE = (0.8, 1.25)  # overall speed factor of an utterance
+# Variants left out of the pool: whispered (no voicing), novelty effects, a name with a space.
+EXCLUDED_VARIANTS = frozenset({"whisper", "whisperf", "Demonic", "UniRobot", "anikaRobot", "Tweaky", "Mr serious"})
+HELD_OUT_EVERY = 4  # every 4th variant (sorted) is kept for dev/test speakers only
+FORMAT_VERSION = 1  # bump when the output for a given seed changes
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Everything that determines the corpus (saved as ``OUT/corpus.json``)."""
+
+    langs: tuple[str, ...] = DEFAULT_LANGS
+    hours: float = 0.5  # audio per language, all splits together
+    seed: int = 0
+    dev_fraction: float = 0.1
+    test_fraction: float = 0.1
+    min_utts_per_split: int = 4
+    train_speakers: int = 24
+    dev_speakers: int = 4
+    test_speakers: int = 6
+    noise_prob: float = 0.8  # share of utterances with additive noise
+    snr_db: tuple[float, float] = (5.0, 30.0)
+    reverb_prob: float = 0.3
+    rt60_s: tuple[float, float] = (0.15, 0.5)
+    format_version: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["langs"], d["snr_db"], d["rt60_s"] = list(self.langs), list(self.snr_db), list(self.rt60_s)
+        return d
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """One synthetic speaker: a voice variant and its habitual prosody."""
+
+    id: str
+    lang: str
+    voice: str  # espeak-ng voice name with variant, e.g. "en-us+m3"
+    pitch: int  # espeak pitch 0..100 (base)
+    pitch_range: int  # 0..100
+    speed: float  # habitual speed factor
+    gain_db: float  # habitual loudness
+
+
+@dataclass(frozen=True)
+class UttSpec:
+    """Everything needed to render one utterance, decided before any audio exists."""
+
+    id: str
+    lang: str
+    split: str
+    text: str
+    speaker: Speaker
+    speed: float
+    pitch: int
+    gain_db: float
+    lead_s: float  # silence before speech
+    tail_s: float  # silence after speech
+    snr_db: float | None  # None: no noise
+    noise_color: float  # spectral slope exponent: 0 white, 1 pink, 2 brown
+    rt60_s: float | None  # None: no reverberation
+    seed: int  # for noise and room response
+    wav_path: str  # relative to the language directory
+
+
+@dataclass
+class Rendered:
+    """What a worker returns for one utterance."""
+
+    id: str
+    duration: float
+    phones: list[str] = field(default_factory=list)
+    starts: list[float] = field(default_factory=list)
+    speech_end: float = 0.0
+
+
+def _derive_seed(*parts: object) -> int:
+    """A stable 63-bit seed from any printable parts (not Python's salted hash)."""
+    digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def voice_pools() -> dict[str, tuple[str, ...]]:
+    """Variant names per split: train's pool is disjoint from dev's and test's."""
+    variants = [v for v in list_variants() if v not in EXCLUDED_VARIANTS]
+    held = variants[::HELD_OUT_EVERY]
+    train = tuple(v for v in variants if v not in held)
+    return {"train": train, "dev": tuple(held[1::2]), "test": tuple(held[0::2])}
+
+
+def make_speakers(lang: str, split: str, count: int, seed: int) -> list[Speaker]:
+    """``count`` speakers of ``lang`` for ``split``, deterministic from ``seed``."""
+    rng = random.Random(_derive_seed(seed, "speakers", lang, split))
+    pool = list(voice_pools()[split])
+    rng.shuffle(pool)
+    base = ESPEAK_VOICES[lang]
+    speakers = []
+    for k in range(count):
+        variant = pool[k % len(pool)]
+        speakers.append(
+            Speaker(
+                id=f"{lang}-{split}-{k:03d}",
+                lang=lang,
+                voice=f"{base}+{variant}",
+                pitch=rng.randint(25, 75),
+                pitch_range=rng.randint(30, 80),
+                speed=round(rng.uniform(0.9, 1.12), 3),
+                gain_db=round(rng.uniform(-12.0, -3.0), 2),
+            )
+        )
+    return speakers
+
+
+def _estimate_seconds(text: str, speed: float, lead: float, tail: float) -> float:
+    """Rough spoken length of ``text``: ~14 characters a second at speed 1."""
+    return lead + tail + 0.15 + len(text) / (14.0 * speed)
+
+
+def plan_split(cfg: SynthConfig, lang: str, split: str, speakers: list[Speaker]) -> list[UttSpec]:
+    """Decide every utterance of one split before rendering (this is what makes it deterministic)."""
+    from asr.data.sentences import SentenceGenerator
+
+    fraction = {"dev": cfg.dev_fraction, "test": cfg.test_fraction}.get(split, 1 - cfg.dev_fraction - cfg.test_fraction)
+    target = cfg.hours * 3600 * fraction
+    gen = SentenceGenerator(lang)
+    rng = random.Random(_derive_seed(cfg.seed, "plan", lang, split))
+    specs: list[UttSpec] = []
+    total = 0.0
+    while total < target or len(specs) < cfg.min_utts_per_split:
+        i = len(specs)
+        spk = speakers[rng.randrange(len(speakers))]
+        text = gen.sample(rng, split)
+        speed = min(max(spk.speed * rng.uniform(0.9, 1.1), SPEED_RANGE[0]), SPEED_RANGE[1])
+        lead, tail = rng.uniform(0.1, 0.4), rng.uniform(0.1, 0.4)
+        uid = f"{spk.id}-{i:06d}"
+        specs.append(
+            UttSpec(
+                id=uid,
+                lang=lang,
+                split=split,
+                text=text,
+                speaker=spk,
+                speed=round(speed, 4),
+                pitch=min(100, max(0, spk.pitch + rng.randint(-6, 6))),
+                gain_db=round(spk.gain_db + rng.uniform(-3, 3), 2),
+                lead_s=round(lead, 3),
+                tail_s=round(tail, 3),
+                snr_db=round(rng.uniform(*cfg.snr_db), 2) if rng.random() < cfg.noise_prob else None,
+                noise_color=rng.choice((0.0, 1.0, 1.0, 2.0)),
+                rt60_s=round(rng.uniform(*cfg.rt60_s), 3) if rng.random() < cfg.reverb_prob else None,
+                seed=_derive_seed(cfg.seed, "utt", uid),
+                wav_path=f"wav/{split}/{uid}.wav",
+            )
+        )
+        total += _estimate_seconds(text, speed, lead, tail)
+    return specs
+
+
+def colored_noise(n: int, exponent: float, rng: np.random.Generator) -> np.ndarray:
+    """``(n,)`` unit-RMS noise with power spectrum ~ 1/f^exponent (0 white, 1 pink, 2 brown)."""
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.arange(spec.shape[0], dtype=np.float64)
+    f[0] = 1.0
+    noise = np.fft.irfft(spec / f ** (exponent / 2), n)
+    return noise / (np.sqrt(np.mean(noise**2)) + 1e-12)
+
+
+def room_response(rt60: float, rng: np.random.Generator, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """A simple synthetic room impulse response: direct path + exponentially decaying noise."""
+    n = int(rt60 * sample_rate)
+    t = np.arange(n) / sample_rate
+    tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60)  # -60 dB at rt60
+    delay = int(0.002 * sample_rate)  # first reflections after 2 ms
+    h = np.zeros(n + delay)
+    h[0] = 1.0
+    h[delay:] += 0.3 * tail
+    return h / np.sqrt(np.sum(h**2))
+
+
+def _fft_convolve(x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    n = x.shape[0] + h.shape[0] - 1
+    size = 1 << (n - 1).bit_length()
+    y = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(h, size), size)
+    return y[: x.shape[0]]
+
+
+def render(spec: UttSpec, lang_dir: Path) -> Rendered:
+    """Synthesize one utterance, degrade it, write its wav; return its duration and phone times."""
+    import torch
+
+    from asr.audio import resample
+
+    torch.set_num_threads(1)  # one thread: identical sums whatever the machine
+    tts = get_espeak()
+    tts.set_voice(spec.speaker.voice)
+    tts.set_params(rate=round(BASE_RATE_WPM * spec.speed), pitch=spec.pitch, pitch_range=spec.speaker.pitch_range)
+    pcm, events = tts.synthesize(spec.text)
+    if pcm.size == 0:
+        raise RuntimeError(f"espeak-ng produced no audio for {spec.id}: {spec.text!r}")
+    speech = resample(torch.from_numpy(pcm.astype(np.float64) / 32768.0), tts.sample_rate, SAMPLE_RATE).numpy()
+    rng = np.random.default_rng(spec.seed)
+    lead, tail = int(spec.lead_s * SAMPLE_RATE), int(spec.tail_s * SAMPLE_RATE)
+    x = np.concatenate([np.zeros(lead), speech, np.zeros(tail)])
+    if spec.rt60_s is not None:
+        x = _fft_convolve(x, room_response(spec.rt60_s, rng))
+    speech_rms = np.sqrt(np.mean(speech**2)) + 1e-9
+    x = x / speech_rms * 10 ** (spec.gain_db / 20) * 0.1  # gain relative to -20 dBFS speech
+    if spec.snr_db is not None:
+        level = 0.1 * 10 ** (spec.gain_db / 20) / 10 ** (spec.snr_db / 20)
+        x = x + level * colored_noise(x.shape[0], spec.noise_color, rng)
+    peak = np.abs(x).max()
+    if peak > 0.99:
+        x = x * (0.99 / peak)
+    out = lang_dir / spec.wav_path
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_audio(out, x.astype(np.float32), SAMPLE_RATE)
+    duration = x.shape[0] / SAMPLE_RATE
+    return Rendered(
+        id=spec.id,
+        duration=round(duration, 4),
+        phones=[e.phone for e in events],
+        starts=[round(spec.lead_s + e.start, 3) for e in events],
+        speech_end=round(spec.lead_s + speech.shape[0] / SAMPLE_RATE, 3),
+    )
+
+
+def _render_job(job: tuple[UttSpec, str]) -> Rendered:
+    spec, lang_dir = job
+    return render(spec, Path(lang_dir))
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    tmp = path.with_name(path.name + ".part")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+def write_lexicon(path: Path, words: list[str], lang: str) -> int:
+    """Write ``word phone phone ...`` for ``words`` through espeak-ng G2P; returns the word count."""
+    from asr.text.g2p import build_lexicon
+
+    build_lexicon(words, lang).write(path)
+    return len(words)
+
+
+def generate(out: str | os.PathLike, cfg: SynthConfig, jobs: int | None = None, progress: bool = True) -> dict:
+    """Write the corpus under ``out`` and return its statistics.
+
+    A language whose manifests already exist for the same config is left as it
+    is, so a killed generation restarts where it stopped (language by language).
+
+    Returns:
+        ``{"config": ..., "langs": {lang: {split: {"utts", "hours", "speakers"}}}, "audio_seconds",
+        "wall_seconds", "realtime_factor"}``; the timing fields are not written to
+        ``corpus.json`` (which must be byte-identical across runs).
+    """
+    from tqdm import tqdm
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = jobs or os.cpu_count() or 1
+    unknown = [lang for lang in cfg.langs if lang not in ESPEAK_VOICES]
+    if unknown:
+        raise ValueError(f"no espeak-ng voice configured for language(s) {unknown}; known: {sorted(ESPEAK_VOICES)}")
+    cfg_dict = cfg.to_dict()
+    stats: dict[str, dict] = {}
+    audio_seconds, t0 = 0.0, time.perf_counter()
+    ctx = mp.get_context("fork")
+    with ctx.Pool(jobs) as pool:
+        for lang in cfg.langs:
+            lang_dir = out / lang
+            done_marker = lang_dir / ".done.json"
+            if done_marker.exists() and json.loads(done_marker.read_text())["config"] == cfg_dict:
+                stats[lang] = json.loads(done_marker.read_text())["stats"]
+                continue
+            lang_dir.mkdir(parents=True, exist_ok=True)
+            counts = {"train": cfg.train_speakers, "dev": cfg.dev_speakers, "test": cfg.test_speakers}
+            speakers = {s: make_speakers(lang, s, counts[s], cfg.seed) for s in SPLITS}
+            _write_jsonl(lang_dir / "speakers.jsonl", [asdict(spk) for s in SPLITS for spk in speakers[s]])
+            words: set[str] = set()
+            stats[lang] = {}
+            for split in SPLITS:
+                specs = plan_split(cfg, lang, split, speakers[split])
+                results = pool.imap(_render_job, [(s, str(lang_dir)) for s in specs], chunksize=4)
+                it = tqdm(results, total=len(specs), desc=f"synth {lang}/{split}", disable=not progress, leave=False)
+                rendered = list(it)
+                rows, align = [], []
+                for spec, r in zip(specs, rendered):
+                    rows.append(
+                        {
+                            "id": spec.id,
+                            "audio": spec.wav_path,
+                            "duration": r.duration,
+                            "text": spec.text,
+                            "lang": lang,
+                            "speaker": spec.speaker.id,
+                        }
+                    )
+                    align.append({"id": spec.id, "phones": r.phones, "starts": r.starts, "speech_end": r.speech_end})
+                    words.update(spec.text.split())
+                _write_jsonl(lang_dir / f"{split}.align.jsonl", align)
+                _write_jsonl(lang_dir / f"{split}.jsonl", rows)
+                seconds = sum(r.duration for r in rendered)
+                audio_seconds += seconds
+                stats[lang][split] = {
+                    "utts": len(rows),
+                    "hours": round(seconds / 3600, 4),
+                    "speakers": len({r["speaker"] for r in rows}),
+                }
+            write_lexicon(lang_dir / "lexicon.txt", sorted(words), lang)
+            done_marker.write_text(json.dumps({"config": cfg_dict, "stats": stats[lang]}, sort_keys=True))
+    corpus = {"config": cfg_dict, "langs": stats}
+    (out / "corpus.json").write_text(json.dumps(corpus, indent=2, sort_keys=True) + "\n")
+    wall = time.perf_counter() - t0
+    return {**corpus, "audio_seconds": audio_seconds, "wall_seconds": wall,
+            "realtime_factor": audio_seconds / wall if wall > 0 else float("inf")}
