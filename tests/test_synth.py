@@ -1,0 +1,129 @@
+"""The synthetic corpus: real espeak-ng audio, deterministic, held-out voices."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from asr.audio import SAMPLE_RATE, load_audio
+from asr.data.manifest import read_manifest
+from asr.data.synth import SPLITS, SynthConfig, colored_noise, generate, room_response, voice_pools
+from asr.text.lexicon import Lexicon
+
+TINY = dict(langs=("en", "sw"), hours=0.004, train_speakers=3, dev_speakers=2, test_speakers=2, min_utts_per_split=3)
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root`` (relative path -> hex digest)."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("synth") / "seed0"
+    stats = generate(out, SynthConfig(seed=0, **TINY), jobs=2, progress=False)
+    return out, stats
+
+
+def test_layout_and_manifests(corpus):
+    out, stats = corpus
+    assert json.loads((out / "corpus.json").read_text())["config"]["seed"] == 0
+    for lang in TINY["langs"]:
+        for split in SPLITS:
+            utts = read_manifest(out / lang / f"{split}.jsonl")
+            assert len(utts) >= TINY["min_utts_per_split"]
+            for u in utts:
+                assert u.lang == lang and u.text and u.text == u.text.lower()
+                info = sf.info(u.audio)
+                assert info.samplerate == SAMPLE_RATE and info.channels == 1 and info.subtype == "PCM_16"
+                assert abs(info.frames / SAMPLE_RATE - u.duration) < 1e-3
+            assert stats["langs"][lang][split]["utts"] == len(utts)
+
+
+def test_audio_is_speech_not_silence(corpus):
+    out, _ = corpus
+    u = read_manifest(out / "en" / "train.jsonl")[0]
+    wav = load_audio(u.audio)
+    assert wav.abs().max() > 0.01
+    assert wav.abs().max() <= 1.0
+    assert 0.5 < wav.numel() / SAMPLE_RATE < 15
+
+
+def test_dev_and_test_speakers_and_voices_never_in_train(corpus):
+    out, _ = corpus
+    pools = voice_pools()
+    assert not set(pools["train"]) & set(pools["dev"])
+    assert not set(pools["train"]) & set(pools["test"])
+    for lang in TINY["langs"]:
+        spk = [json.loads(line) for line in (out / lang / "speakers.jsonl").read_text().splitlines()]
+        voices = {split: {s["voice"] for s in spk if f"-{split}-" in s["id"]} for split in SPLITS}
+        assert not voices["train"] & (voices["dev"] | voices["test"])
+        ids = {split: {u.speaker for u in read_manifest(out / lang / f"{split}.jsonl")} for split in SPLITS}
+        assert not ids["train"] & (ids["dev"] | ids["test"])
+
+
+def test_lexicon_covers_every_word(corpus):
+    out, _ = corpus
+    for lang in TINY["langs"]:
+        lex = Lexicon.read(out / lang / "lexicon.txt")
+        words = {w for split in SPLITS for u in read_manifest(out / lang / f"{split}.jsonl") for w in u.text.split()}
+        missing = [w for w in words if w not in lex]
+        assert not missing
+        assert all(lex.pronounce(w) for w in words)
+
+
+def test_alignment_files_hold_espeak_phone_times(corpus):
+    out, _ = corpus
+    utts = {u.id: u for u in read_manifest(out / "en" / "test.jsonl")}
+    rows = [json.loads(line) for line in (out / "en" / "test.align.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == list(utts)
+    for r in rows:
+        assert len(r["phones"]) == len(r["starts"]) > 3
+        assert r["starts"] == sorted(r["starts"])
+        assert 0 < r["starts"][0] < r["speech_end"] <= utts[r["id"]].duration + 1e-3
+
+
+def test_same_seed_is_byte_identical_other_seed_differs(corpus, tmp_path):
+    out, _ = corpus
+    again = tmp_path / "again"
+    generate(again, SynthConfig(seed=0, **TINY), jobs=1, progress=False)  # other worker count too
+    assert tree_digest(again) == tree_digest(out)
+    other = tmp_path / "seed1"
+    generate(other, SynthConfig(seed=1, **TINY), jobs=2, progress=False)
+    a, b = tree_digest(out), tree_digest(other)
+    assert a["en/train.jsonl"] != b["en/train.jsonl"]
+    assert a != b
+
+
+def test_rerun_skips_finished_languages(corpus):
+    out, _ = corpus
+    before = (out / "en" / "train.jsonl").stat().st_mtime_ns
+    stats = generate(out, SynthConfig(seed=0, **TINY), jobs=1, progress=False)
+    assert (out / "en" / "train.jsonl").stat().st_mtime_ns == before
+    assert stats["audio_seconds"] == 0.0
+
+
+def test_noise_and_room_response_shapes():
+    rng = np.random.default_rng(0)
+    for exponent in (0.0, 1.0, 2.0):
+        n = colored_noise(16000, exponent, rng)
+        assert n.shape == (16000,) and abs(np.sqrt(np.mean(n**2)) - 1) < 1e-6
+    white, brown = colored_noise(16000, 0.0, rng), colored_noise(16000, 2.0, rng)
+    low = lambda x: np.abs(np.fft.rfft(x))[:200].sum() / np.abs(np.fft.rfft(x)).sum()  # noqa: E731
+    assert low(brown) > 5 * low(white)
+    h = room_response(0.3, rng)
+    assert h[0] == h.max() and abs(np.sum(h**2) - 1) < 1e-9
+
+
+def test_unknown_language_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="xx"):
+        generate(tmp_path, SynthConfig(langs=("xx",), hours=0.001), jobs=1, progress=False)
