@@ -74,7 +74,7 @@ def test_dev_and_test_speakers_and_voices_never_in_train(corpus):
 def test_lexicon_covers_every_word(corpus):
     out, _ = corpus
     for lang in TINY["langs"]:
-        lex = Lexicon.read(out / lang / "lexicon.txt")
+        lex = Lexicon.from_file(out / lang / "lexicon.txt")
         words = {w for split in SPLITS for u in read_manifest(out / lang / f"{split}.jsonl") for w in u.text.split()}
         missing = [w for w in words if w not in lex]
         assert not missing

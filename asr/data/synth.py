@@ -288,7 +288,7 @@ def write_lexicon(path: Path, words: list[str], lang: str) -> int:
     """Write ``word phone phone ...`` for ``words`` through espeak-ng G2P; returns the word count."""
     from asr.text.g2p import build_lexicon
 
-    build_lexicon(words, lang).write(path)
+    build_lexicon(words, lang).to_file(path)
     return len(words)
 
 
