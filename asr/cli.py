@@ -110,16 +110,16 @@ def _score(args: argparse.Namespace) -> int:
 
 @command("kaldi")
 def _kaldi(args: argparse.Namespace) -> int:
-    from asr.data.kaldi import export_kaldi_dir, import_kaldi_dir
+    from asr.data.kaldi import read_kaldi_dir, write_kaldi_dir
     from asr.data.manifest import read_manifest, write_manifest
 
     if args.action == "import":
-        utts = import_kaldi_dir(args.data_dir, lang=args.lang)
+        utts = read_kaldi_dir(args.data_dir, lang=args.lang)
         write_manifest(args.manifest, utts)
         print(f"{len(utts)} utterances -> {args.manifest}")
     else:
         utts = read_manifest(args.manifest)
-        export_kaldi_dir(utts, args.data_dir)
+        write_kaldi_dir(args.data_dir, utts)
         print(f"{len(utts)} utterances -> {args.data_dir}")
     return 0
 
@@ -138,10 +138,10 @@ def _manifest(args: argparse.Namespace) -> int:
           f"{len({u.speaker for u in utts})} speakers, languages {dict(sorted(langs.items()))}")
     if not args.no_check:
         good, bad = validate(utts)
-        print(f"audio: {len(good)} readable, {len(bad)} bad")
-        for row in bad:
-            print(f"  {row}")
-        return 1 if bad else 0
+        print(f"audio: {len(good)} readable, {bad.count} bad")
+        if bad.count:
+            print(bad)
+        return 1 if bad.count else 0
     return 0
 
 

@@ -69,11 +69,11 @@ def prepare(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
         for lang in cfg.langs:
             utts = read_manifest(corpus / lang / f"{split}.jsonl")
             good, bad = validate(utts)
-            if bad:
-                log.warning("%s/%s: %d utterances with unreadable audio left out: %s", lang, split, len(bad), bad[:5])
+            if bad.count:
+                log.warning("%s/%s: %d utterances with unreadable audio left out:\n%s", lang, split, bad.count, bad)
             write_manifest(data / lang / f"{split}.jsonl", good)
             everything.extend(good)
-            report[f"{lang}/{split}"] = {"utts": len(good), "bad": len(bad),
+            report[f"{lang}/{split}"] = {"utts": len(good), "bad": bad.count,
                                          "hours": round(sum(u.duration for u in good) / 3600, 4)}
         write_manifest(data / f"{split}.jsonl", everything)
     (data / "summary.json").write_text(json.dumps(report, indent=2) + "\n")
