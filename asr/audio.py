@@ -11,6 +11,7 @@ Waveforms are float32 tensors in [-1, 1] of shape ``(T,)`` (mono) at
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 from dataclasses import dataclass
@@ -124,13 +125,18 @@ def to_mono(wav: torch.Tensor) -> torch.Tensor:
     return wav.mean(dim=1) if wav.dim() == 2 else wav
 
 
+@functools.lru_cache(maxsize=16)
+def _resampler(orig_rate: int, new_rate: int, dtype: torch.dtype) -> torch.nn.Module:
+    import torchaudio.transforms as AT
+
+    return AT.Resample(orig_rate, new_rate, dtype=dtype)  # the sinc kernel is built once
+
+
 def resample(wav: torch.Tensor, orig_rate: int, new_rate: int) -> torch.Tensor:
-    """Band-limited resampling along the last axis: ``(..., T)`` -> ``(..., T')``."""
+    """Band-limited (windowed sinc) resampling along the last axis: ``(..., T)`` -> ``(..., T')``."""
     if orig_rate == new_rate:
         return wav
-    import torchaudio.functional as AF
-
-    return AF.resample(wav, orig_rate, new_rate)
+    return _resampler(int(orig_rate), int(new_rate), wav.dtype).to(wav.device)(wav)
 
 
 def load_audio(

@@ -103,6 +103,7 @@ class Espeak:
         lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
         lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         lib.espeak_SetSynthCallback.argtypes = [_SynthCallback]
+        lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
         rate = lib.espeak_Initialize(
             _AUDIO_OUTPUT_SYNCHRONOUS, 0, str(self.data_path).encode(), _INIT_PHONEME_EVENTS
         )
@@ -142,8 +143,13 @@ class Espeak:
         for param, value in ((_PARAM_RATE, rate), (_PARAM_PITCH, pitch), (_PARAM_RANGE, pitch_range), (_PARAM_VOLUME, volume)):
             self._lib.espeak_SetParameter(param, int(value), 0)
 
-    def synthesize(self, text: str) -> tuple[np.ndarray, list[PhoneEvent]]:
+    def synthesize(self, text: str, seed: int = 0) -> tuple[np.ndarray, list[PhoneEvent]]:
         """Speak ``text`` with the current voice and parameters.
+
+        ``seed`` seeds espeak-ng's noise source (breathy and Klatt voices); it
+        otherwise seeds itself from the clock. The process's earlier utterances
+        still leave state behind (pitch flutter phase), so for byte-identical
+        output render a fixed sequence of utterances in a fresh process.
 
         Returns:
             ``(T,)`` int16 samples at :attr:`sample_rate`, and the phoneme events
@@ -152,6 +158,7 @@ class Espeak:
         data = text.encode("utf-8") + b"\0"
         with self._lock:
             self._chunks, self._events = [], []
+            self._lib.espeak_ng_SetRandSeed(seed % (1 << 31))
             buf = ctypes.create_string_buffer(data)
             err = self._lib.espeak_Synth(buf, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
             if err != 0:

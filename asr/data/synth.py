@@ -48,6 +48,7 @@ SPEED_RANGE = (0.8, 1.25)  # overall speed factor of an utterance
 # Variants left out of the pool: whispered (no voicing), novelty effects, a name with a space.
 EXCLUDED_VARIANTS = frozenset({"whisper", "whisperf", "Demonic", "UniRobot", "anikaRobot", "Tweaky", "Mr serious"})
 HELD_OUT_EVERY = 4  # every 4th variant (sorted) is kept for dev/test speakers only
+SHARD_SIZE = 16  # utterances rendered in one fresh process
 FORMAT_VERSION = 1  # bump when the output for a given seed changes
 
 
@@ -205,10 +206,11 @@ def plan_split(cfg: SynthConfig, lang: str, split: str, speakers: list[Speaker])
 
 def colored_noise(n: int, exponent: float, rng: np.random.Generator) -> np.ndarray:
     """``(n,)`` unit-RMS noise with power spectrum ~ 1/f^exponent (0 white, 1 pink, 2 brown)."""
-    spec = np.fft.rfft(rng.standard_normal(n))
+    size = 1 << max(n - 1, 1).bit_length()  # a power of two: FFTs of odd lengths are slow
+    spec = np.fft.rfft(rng.standard_normal(size))
     f = np.arange(spec.shape[0], dtype=np.float64)
     f[0] = 1.0
-    noise = np.fft.irfft(spec / f ** (exponent / 2), n)
+    noise = np.fft.irfft(spec / f ** (exponent / 2), size)[:n]
     return noise / (np.sqrt(np.mean(noise**2)) + 1e-12)
 
 
@@ -241,7 +243,7 @@ def render(spec: UttSpec, lang_dir: Path) -> Rendered:
     tts = get_espeak()
     tts.set_voice(spec.speaker.voice)
     tts.set_params(rate=round(BASE_RATE_WPM * spec.speed), pitch=spec.pitch, pitch_range=spec.speaker.pitch_range)
-    pcm, events = tts.synthesize(spec.text)
+    pcm, events = tts.synthesize(spec.text, seed=spec.seed)
     if pcm.size == 0:
         raise RuntimeError(f"espeak-ng produced no audio for {spec.id}: {spec.text!r}")
     speech = resample(torch.from_numpy(pcm.astype(np.float64) / 32768.0), tts.sample_rate, SAMPLE_RATE).numpy()
@@ -271,9 +273,16 @@ def render(spec: UttSpec, lang_dir: Path) -> Rendered:
     )
 
 
-def _render_job(job: tuple[UttSpec, str]) -> Rendered:
-    spec, lang_dir = job
-    return render(spec, Path(lang_dir))
+def _render_shard(job: tuple[list[UttSpec], str]) -> list[Rendered]:
+    """Render a shard in a process that has synthesized nothing before.
+
+    libespeak-ng keeps state from one utterance to the next (pitch flutter phase,
+    smoothing), so the same text sounds slightly different depending on what the
+    process spoke before. Shards of a fixed size, each rendered in a fresh
+    process, make the output independent of the worker count and scheduling.
+    """
+    specs, lang_dir = job
+    return [render(spec, Path(lang_dir)) for spec in specs]
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -314,8 +323,9 @@ def generate(out: str | os.PathLike, cfg: SynthConfig, jobs: int | None = None, 
     cfg_dict = cfg.to_dict()
     stats: dict[str, dict] = {}
     audio_seconds, t0 = 0.0, time.perf_counter()
-    ctx = mp.get_context("fork")
-    with ctx.Pool(jobs) as pool:
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["asr.data.synth"])
+    with ctx.Pool(jobs, maxtasksperchild=1) as pool:  # a fresh process per shard (see _render_shard)
         for lang in cfg.langs:
             lang_dir = out / lang
             done_marker = lang_dir / ".done.json"
@@ -330,9 +340,12 @@ def generate(out: str | os.PathLike, cfg: SynthConfig, jobs: int | None = None, 
             stats[lang] = {}
             for split in SPLITS:
                 specs = plan_split(cfg, lang, split, speakers[split])
-                results = pool.imap(_render_job, [(s, str(lang_dir)) for s in specs], chunksize=4)
-                it = tqdm(results, total=len(specs), desc=f"synth {lang}/{split}", disable=not progress, leave=False)
-                rendered = list(it)
+                shards = [(specs[i : i + SHARD_SIZE], str(lang_dir)) for i in range(0, len(specs), SHARD_SIZE)]
+                rendered: list[Rendered] = []
+                with tqdm(total=len(specs), desc=f"synth {lang}/{split}", disable=not progress, leave=False) as bar:
+                    for part in pool.imap(_render_shard, shards):
+                        rendered.extend(part)
+                        bar.update(len(part))
                 rows, align = [], []
                 for spec, r in zip(specs, rendered):
                     rows.append(
