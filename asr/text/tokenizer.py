@@ -138,8 +138,35 @@ def load_tokenizer(directory: StrPath) -> Tokenizer:
 # -- char ------------------------------------------------------------------------------
 
 
+class _TableTokenizer:
+    """Shared part of the tokenizers whose vocabulary is a :class:`SymbolTable` in ``self.table``:
+    blank ``<blk>`` at 0, ``<unk>`` at 1."""
+
+    table: SymbolTable
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of ids, blank included."""
+        return len(self.table)
+
+    @property
+    def blank_id(self) -> int:
+        """The CTC blank, 0."""
+        return 0
+
+    @property
+    def unk_id(self) -> int:
+        """The id of unknown characters, words or phones, 1."""
+        return 1
+
+    @property
+    def tokens(self) -> list[str]:
+        """Token strings by id."""
+        return self.table.symbols
+
+
 @register_tokenizer
-class CharTokenizer:
+class CharTokenizer(_TableTokenizer):
     """One token per character, ``|`` between words.
 
     Ids: 0 ``<blk>``, 1 ``<unk>``, 2 ``|``, then the characters in sorted order.
@@ -181,26 +208,6 @@ class CharTokenizer:
                     counts[ch] = counts.get(ch, 0) + 1
         chars = sorted(ch for ch, n in counts.items() if n >= min_count)
         return cls(SymbolTable([BLANK, UNK, WORD_BOUNDARY, *chars]))
-
-    @property
-    def vocab_size(self) -> int:
-        """Number of ids, blank included."""
-        return len(self.table)
-
-    @property
-    def blank_id(self) -> int:
-        """The CTC blank, 0."""
-        return 0
-
-    @property
-    def unk_id(self) -> int:
-        """The id of characters not seen when building, 1."""
-        return 1
-
-    @property
-    def tokens(self) -> list[str]:
-        """Token strings by id."""
-        return self.table.symbols
 
     def encode(self, text: str) -> list[int]:
         """Character ids, ``|`` for each run of whitespace between words."""
@@ -373,7 +380,7 @@ class SentencePieceTokenizer:
 
 
 @register_tokenizer
-class PhoneTokenizer:
+class PhoneTokenizer(_TableTokenizer):
     """Phones of each word's preferred pronunciation in a :class:`Lexicon`.
 
     Ids: 0 ``<blk>``, 1 ``<unk>``, then the word-boundary token if any, then
@@ -427,26 +434,6 @@ class PhoneTokenizer:
         if clash:
             raise ValueError(f"lexicon phones {sorted(clash)} clash with special tokens {specials}")
         return cls(lexicon, SymbolTable([*specials, *phones]), word_boundary, on_oov)
-
-    @property
-    def vocab_size(self) -> int:
-        """Number of ids, blank included."""
-        return len(self.table)
-
-    @property
-    def blank_id(self) -> int:
-        """The CTC blank, 0."""
-        return 0
-
-    @property
-    def unk_id(self) -> int:
-        """The id of unknown words and phones, 1."""
-        return 1
-
-    @property
-    def tokens(self) -> list[str]:
-        """Token strings by id."""
-        return self.table.symbols
 
     def encode(self, text: str) -> list[int]:
         """Phone ids of a normalized transcript, word boundaries between words if configured.
