@@ -1,0 +1,123 @@
+"""CTC prefix beam search in pure Python: the reference decoder.
+
+Keeps, for every label prefix, the probability of all alignments that end in
+a blank (``p_b``) and in the prefix's last unit (``p_nb``), and extends the
+best ``beam_size`` prefixes frame by frame (Hannun et al., 2014, without a
+language model). With a beam as wide as the number of possible prefixes it is
+exact: the score of each prefix is then ``log P(prefix | x)`` summed over all
+its alignments, which the tests check against exhaustive enumeration.
+
+It is slow (Python loops over frames x beam x units); the decoder with a
+lexicon and an n-gram LM is :mod:`asr.decoding.ctc_lexicon` (flashlight's C++).
+
+Usage::
+
+    hyps = prefix_beam_search(log_probs[0, :T], beam_size=8)    # (T, V) -> [(ids, logp), ...]
+    texts = BeamDecoder(tokenizer, beam_size=8)(log_probs, lengths)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from torch import Tensor
+
+from asr.registry import register
+from asr.text.tokenizer import Tokenizer
+
+__all__ = ["prefix_beam_search", "BeamDecoder"]
+
+NEG_INF = -math.inf
+
+
+def _logaddexp(a: float, b: float) -> float:
+    if a == NEG_INF:
+        return b
+    if b == NEG_INF:
+        return a
+    m = max(a, b)
+    return m + math.log1p(math.exp(-abs(a - b)))
+
+
+def prefix_beam_search(
+    log_probs: Tensor | np.ndarray,
+    beam_size: int = 8,
+    blank: int = 0,
+    token_prune: int | None = None,
+) -> list[tuple[tuple[int, ...], float]]:
+    """Best label sequences of one utterance under CTC.
+
+    Args:
+        log_probs: ``(T, V)`` log-probabilities of one utterance (valid frames only).
+        beam_size: prefixes kept after each frame.
+        blank: the blank id.
+        token_prune: consider only the ``token_prune`` most likely units of
+            each frame (the blank always); ``None`` = all ``V`` (exact).
+
+    Returns:
+        Up to ``beam_size`` ``(ids, log_prob)`` pairs, best first; ``ids`` has
+        repeats merged and no blanks, ``log_prob`` sums all its alignments.
+    """
+    lp = log_probs.detach().double().cpu().numpy() if isinstance(log_probs, Tensor) else np.asarray(log_probs, float)
+    T, V = lp.shape
+    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, NEG_INF)}  # prefix -> (p_b, p_nb)
+    for t in range(T):
+        frame = lp[t]
+        if token_prune is not None and token_prune < V:
+            units = set(np.argpartition(-frame, token_prune)[:token_prune].tolist()) | {blank}
+        else:
+            units = range(V)
+        nxt: dict[tuple[int, ...], list[float]] = {}
+
+        def cell(prefix: tuple[int, ...]) -> list[float]:
+            if prefix not in nxt:
+                nxt[prefix] = [NEG_INF, NEG_INF]
+            return nxt[prefix]
+
+        for prefix, (pb, pnb) in beams.items():
+            total = _logaddexp(pb, pnb)
+            last = prefix[-1] if prefix else None
+            for c in units:
+                p = float(frame[c])
+                if c == blank:
+                    here = cell(prefix)
+                    here[0] = _logaddexp(here[0], total + p)
+                    continue
+                longer = cell(prefix + (c,))
+                if c == last:
+                    longer[1] = _logaddexp(longer[1], pb + p)  # a blank separated the repeat
+                    here = cell(prefix)
+                    here[1] = _logaddexp(here[1], pnb + p)  # the repeat merges into the last unit
+                else:
+                    longer[1] = _logaddexp(longer[1], total + p)
+        alive = [kv for kv in nxt.items() if _logaddexp(*kv[1]) > NEG_INF]  # drop impossible prefixes
+        ranked = sorted(alive, key=lambda kv: _logaddexp(*kv[1]), reverse=True)[:beam_size]
+        beams = {prefix: (pb, pnb) for prefix, (pb, pnb) in ranked}
+    return sorted(((p, _logaddexp(pb, pnb)) for p, (pb, pnb) in beams.items()), key=lambda x: x[1], reverse=True)
+
+
+@register("decoder", "beam")
+class BeamDecoder:
+    """Texts of a batch by :func:`prefix_beam_search`: ``(B, T, V)``, ``(B,)`` -> ``B`` strings.
+
+    Args:
+        tokenizer: turns the best ids into text.
+        beam_size: prefixes kept per frame.
+        token_prune: units considered per frame (``None``: all).
+    """
+
+    def __init__(self, tokenizer: Tokenizer, beam_size: int = 8, token_prune: int | None = 16):
+        self.tokenizer = tokenizer
+        self.beam_size = beam_size
+        self.token_prune = token_prune
+
+    def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[str]:
+        """Decode ``log_probs (B, T, V)`` with ``lengths (B,)`` to ``B`` texts."""
+        lp = log_probs.detach().float().cpu()
+        texts = []
+        for b in range(lp.shape[0]):
+            frames = lp[b, : int(lengths[b])]
+            hyps = prefix_beam_search(frames, self.beam_size, self.tokenizer.blank_id, self.token_prune)
+            texts.append(self.tokenizer.decode(list(hyps[0][0])) if hyps else "")
+        return texts
