@@ -3,6 +3,9 @@
 Usage:
     asr synth OUT --langs en,es,de,fr,it,sw --hours 0.5 --seed 0
     asr score REF HYP [--json OUT.json]
+    asr train --system ctc --train TRAIN.jsonl --dev DEV.jsonl --out EXP [--preset tiny] [--units char]
+    asr decode EXP/model TEST.jsonl HYP.jsonl [--beam 8 --lm LM.arpa]
+    torchrun --nproc_per_node 2 -m asr train ...   (DDP)
     asr kaldi import DATA_DIR OUT.jsonl --lang en
     asr kaldi export MANIFEST.jsonl DATA_DIR
     asr manifest MANIFEST.jsonl          (summary: hours, speakers, languages; checks audio)
@@ -72,6 +75,39 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("manifest", type=Path)
     k.add_argument("data_dir", type=Path)
 
+    s = sub.add_parser("train", help="train a system (ctc; hybrid arrives with issue 3)")
+    s.add_argument("--system", choices=("ctc",), default="ctc")
+    s.add_argument("--train", type=Path, action="append", required=True, help="training manifest (repeatable)")
+    s.add_argument("--dev", type=Path, required=True, help="validation manifest")
+    s.add_argument("--out", type=Path, required=True, help="output directory (model in OUT/model)")
+    s.add_argument("--units", choices=("char", "bpe", "unigram", "phone"), default="char")
+    s.add_argument("--vocab-size", type=int, default=500, help="sentencepiece units, blank included")
+    s.add_argument("--lexicon", type=Path, default=None, help="lexicon.txt, for phone units")
+    s.add_argument("--preset", default="tiny", help="model size: tiny, small, medium")
+    s.add_argument("--model-config", type=Path, default=None, help="YAML overriding ModelConfig fields")
+    s.add_argument("--train-config", type=Path, default=None, help="YAML of TrainConfig fields")
+    s.add_argument("--encoder", default=None, help="registered encoder (conformer, blstm)")
+    s.add_argument("--epochs", type=int, default=None)
+    s.add_argument("--max-steps", type=int, default=None)
+    s.add_argument("--batch-seconds", type=float, default=None, help="padded audio seconds per batch")
+    s.add_argument("--grad-accum", type=int, default=None)
+    s.add_argument("--lr", type=float, default=None)
+    s.add_argument("--warmup-steps", type=int, default=None)
+    s.add_argument("--device", default=None, help="auto, cpu or cuda")
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--no-progress", action="store_true")
+
+    s = sub.add_parser("decode", help="decode a manifest with a trained model directory")
+    s.add_argument("model_dir", type=Path)
+    s.add_argument("manifest", type=Path)
+    s.add_argument("out", type=Path, help="hypotheses (JSONL, one row per utterance)")
+    s.add_argument("--beam", type=int, default=1, help="1 = greedy; >1 = beam search")
+    s.add_argument("--lm", type=Path, default=None, help="word n-gram LM (ARPA) for shallow fusion")
+    s.add_argument("--lm-weight", type=float, default=1.0)
+    s.add_argument("--word-score", type=float, default=0.0)
+    s.add_argument("--device", default="cpu")
+    s.add_argument("--json", type=Path, default=None, help="write WER and RTF here")
+
     s = sub.add_parser("manifest", help="summarize a manifest and check that its audio reads")
     s.add_argument("manifest", type=Path)
     s.add_argument("--no-check", action="store_true", help="skip reading audio headers")
@@ -105,6 +141,49 @@ def _score(args: argparse.Namespace) -> int:
     print(format_report(report))
     if args.json:
         args.json.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    return 0
+
+
+@command("train")
+def _train(args: argparse.Namespace) -> int:
+    from asr.config import load_config, load_yaml
+    from asr.models.ctc import ModelConfig
+    from asr.train.config import TrainConfig
+    from asr.train.loop import init_tokenizer, train_ctc
+
+    model_fields = {**ModelConfig.preset(args.preset).to_dict()}
+    if args.model_config:
+        model_fields.update(load_yaml(args.model_config))
+    if args.encoder:
+        model_fields["encoder"] = args.encoder
+    model_cfg = ModelConfig.from_dict(model_fields, source=str(args.model_config or args.preset))
+    flags = {"epochs": args.epochs, "max_steps": args.max_steps, "max_batch_seconds": args.batch_seconds,
+             "grad_accum": args.grad_accum, "lr": args.lr, "warmup_steps": args.warmup_steps,
+             "device": args.device, "seed": args.seed}
+    flags = {k: v for k, v in flags.items() if v is not None}
+    if args.no_progress:
+        flags["progress"] = False
+    train_cfg = load_config(TrainConfig, args.train_config, **flags) if args.train_config else TrainConfig(**flags)
+    tokenizer = init_tokenizer(args.out, args.units, args.train, args.vocab_size, args.lexicon)
+    summary = train_ctc(args.train, args.dev, args.out, model_cfg, train_cfg, tokenizer)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+@command("decode")
+def _decode(args: argparse.Namespace) -> int:
+    from asr.decoding.transcribe import decode_manifest
+    from asr.metrics import format_report, read_text_file, score
+
+    stats = decode_manifest(args.model_dir, args.manifest, args.out, beam=args.beam, lm=args.lm,
+                            lm_weight=args.lm_weight, word_score=args.word_score, device=args.device)
+    refs, langs = read_text_file(args.manifest)
+    hyps, _ = read_text_file(args.out)
+    report = score(refs, hyps, langs or None)
+    print(format_report(report))
+    print(f"RTF {stats['rtf']:.4f} ({stats['n_utts']} utterances, {stats['audio_s']:.1f} s of audio, {stats['device']})")
+    if args.json:
+        args.json.write_text(json.dumps({"decode": stats, "score": report.to_dict()}, indent=2) + "\n")
     return 0
 
 

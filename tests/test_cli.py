@@ -69,3 +69,23 @@ def test_score_prints_wer_and_writes_json(tmp_path, capsys):
 def test_missing_file_is_a_clean_error(tmp_path, capsys):
     assert main(["score", str(tmp_path / "nope.txt"), str(tmp_path / "nope2.txt")]) == 2
     assert "nope.txt" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_then_decode_ctc_through_the_cli(tmp_path, capsys):
+    from asr.data.synth import SynthConfig, generate
+
+    corpus = tmp_path / "corpus"
+    generate(corpus, SynthConfig(langs=("en",), hours=0.004, train_speakers=2, dev_speakers=1, test_speakers=1,
+                                 min_utts_per_split=3), jobs=1, progress=False)
+    out = tmp_path / "ctc"
+    args = ["train", "--train", str(corpus / "en" / "train.jsonl"), "--dev", str(corpus / "en" / "dev.jsonl"),
+            "--out", str(out), "--epochs", "1", "--max-steps", "2", "--batch-seconds", "20", "--no-progress"]
+    assert main(args) == 0
+    assert (out / "model" / "model.safetensors").exists() and (out / "model" / "config.json").exists()
+    hyp, stats = tmp_path / "hyp.jsonl", tmp_path / "stats.json"
+    assert main(["decode", str(out / "model"), str(corpus / "en" / "test.jsonl"), str(hyp), "--json", str(stats)]) == 0
+    refs = [json.loads(line)["id"] for line in (corpus / "en" / "test.jsonl").read_text().splitlines()]
+    assert [json.loads(line)["id"] for line in hyp.read_text().splitlines()] == refs
+    result = json.loads(stats.read_text())
+    assert result["decode"]["rtf"] > 0 and 0.0 <= result["score"]["wer"]
