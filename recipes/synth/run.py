@@ -25,10 +25,11 @@ import argparse
 import json
 import logging
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asr.config import load_config
+from asr.config import from_dict, load_config
 from asr.data.dataset import validate
 from asr.data.manifest import read_manifest, write_manifest
 from asr.data.synth import SPLITS, SynthConfig, generate
@@ -36,6 +37,20 @@ from asr.data.synth import SPLITS, SynthConfig, generate
 log = logging.getLogger("recipes.synth")
 HERE = Path(__file__).resolve().parent
 STAGES = ("prepare", "train", "decode", "score", "report")
+
+
+@dataclass(frozen=True)
+class CTCSettings:
+    """The ``ctc:`` block of a preset: one character (or BPE) CTC model for all languages."""
+
+    preset: str = "tiny"  # ModelConfig preset: tiny, small, medium
+    units: str = "char"  # char, bpe, unigram
+    vocab_size: int = 500  # sentencepiece units only
+    model: dict = field(default_factory=dict)  # ModelConfig fields to override
+    train: dict = field(default_factory=dict)  # TrainConfig fields
+    beam: int = 16  # beam of the lexicon + LM decoder
+    lm_weight: float = 1.0
+    word_score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -49,15 +64,23 @@ class RecipeConfig:
     dev_speakers: int = 4
     test_speakers: int = 6
     jobs: int = 0  # corpus generation workers; 0 = all cores
-    systems: tuple[str, ...] = field(default_factory=tuple)
+    systems: tuple[str, ...] = ("hybrid", "ctc")
+    lm_order: int = 3  # word n-gram of each language, from its training text
+    hybrid: dict = field(default_factory=dict)  # HybridConfig fields
+    ctc: dict = field(default_factory=dict)  # CTCSettings fields
 
     def synth_config(self) -> SynthConfig:
         return SynthConfig(langs=self.langs, hours=self.hours, seed=self.seed, train_speakers=self.train_speakers,
                            dev_speakers=self.dev_speakers, test_speakers=self.test_speakers)
 
+    def ctc_settings(self) -> CTCSettings:
+        return from_dict(CTCSettings, self.ctc, source="ctc")
+
 
 def prepare(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
-    """Generate the corpus and write checked manifests under ``exp/data``."""
+    """Generate the corpus, write checked manifests under ``exp/data`` and a word LM per language."""
+    from asr.decoding.lm import perplexity, train_ngram
+
     corpus = exp / "corpus"
     stats = generate(corpus, cfg.synth_config(), jobs=cfg.jobs or None)
     log.info("corpus: %.3f h of audio, %.0fx real time", stats["audio_seconds"] / 3600, stats["realtime_factor"])
@@ -76,33 +99,119 @@ def prepare(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
             report[f"{lang}/{split}"] = {"utts": len(good), "bad": bad.count,
                                          "hours": round(sum(u.duration for u in good) / 3600, 4)}
         write_manifest(data / f"{split}.jsonl", everything)
+    for lang in cfg.langs:
+        train_text = [u.text.split() for u in read_manifest(data / lang / "train.jsonl")]
+        lm = train_ngram(train_text, order=cfg.lm_order)
+        (exp / "lm").mkdir(exist_ok=True)
+        lm.to_arpa(exp / "lm" / f"{lang}.arpa")
+        dev_text = [u.text.split() for u in read_manifest(data / lang / "dev.jsonl")]
+        report[f"{lang}/lm_dev_perplexity"] = round(perplexity(lm, dev_text), 2)
     (data / "summary.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
+# Each system: how to train it, and how to decode one language's test set with it.
+# A decode function returns {variant name: (hypotheses path, decoding stats)}.
+
+
+def train_hybrid_system(cfg: RecipeConfig, exp: Path, force: bool) -> None:
+    """One hybrid model per language (its own phone set, lexicon and LM)."""
+    from asr.models.hybrid import HybridConfig, train_hybrid
+
+    hcfg = from_dict(HybridConfig, cfg.hybrid, source="hybrid")
+    for lang in cfg.langs:
+        out = exp / "hybrid" / lang / "model"
+        if (out / "config.json").exists() and not force:
+            log.info("hybrid/%s: trained already (%s)", lang, out)
+            continue
+        train_hybrid(exp / "data" / lang / "train.jsonl", exp / "data" / lang / "dev.jsonl",
+                     exp / "corpus" / lang / "lexicon.txt", out, hcfg)
+
+
+def decode_hybrid_system(cfg: RecipeConfig, exp: Path, lang: str) -> dict[str, tuple[Path, dict]]:
+    from asr.models.hybrid import decode_manifest_hybrid
+
+    hyp = exp / "hybrid" / "hyp" / f"{lang}.jsonl"
+    hyp.parent.mkdir(parents=True, exist_ok=True)
+    stats = decode_manifest_hybrid(exp / "hybrid" / lang / "model", exp / "data" / lang / "test.jsonl", hyp)
+    return {"hybrid": (hyp, stats)}
+
+
+def train_ctc_system(cfg: RecipeConfig, exp: Path, force: bool) -> None:
+    """One CTC model for all languages (a shared character or BPE vocabulary)."""
+    from asr.models.ctc import ModelConfig
+    from asr.train.config import TrainConfig
+    from asr.train.loop import init_tokenizer, train_ctc
+
+    s = cfg.ctc_settings()
+    out = exp / "ctc"
+    if force and (out / "train_summary.json").exists():
+        (out / "train_summary.json").unlink()
+    model_cfg = ModelConfig.from_dict({**ModelConfig.preset(s.preset).to_dict(), **s.model}, source="ctc.model")
+    train_cfg = from_dict(TrainConfig, s.train, source="ctc.train")
+    train = [exp / "data" / "train.jsonl"]
+    tokenizer = init_tokenizer(out, s.units, train, s.vocab_size)
+    train_ctc(train, exp / "data" / "dev.jsonl", out, model_cfg, train_cfg, tokenizer)
+
+
+def decode_ctc_system(cfg: RecipeConfig, exp: Path, lang: str) -> dict[str, tuple[Path, dict]]:
+    from asr.decoding.transcribe import decode_manifest
+
+    s = cfg.ctc_settings()
+    test = exp / "data" / lang / "test.jsonl"
+    out = {}
+    for variant, options in (("ctc-greedy", {}),
+                             ("ctc-lm", {"beam": s.beam, "lm": exp / "lm" / f"{lang}.arpa",
+                                         "lm_weight": s.lm_weight, "word_score": s.word_score})):
+        hyp = exp / "ctc" / "hyp" / variant / f"{lang}.jsonl"
+        hyp.parent.mkdir(parents=True, exist_ok=True)
+        out[variant] = (hyp, decode_manifest(exp / "ctc" / "model", test, hyp, **options))
+    return out
+
+
+SYSTEMS = {
+    "hybrid": (train_hybrid_system, decode_hybrid_system),
+    "ctc": (train_ctc_system, decode_ctc_system),
+}
+
+
+def _check_systems(cfg: RecipeConfig) -> None:
+    unknown = [s for s in cfg.systems if s not in SYSTEMS]
+    if unknown:
+        raise ValueError(f"unknown system(s) {unknown}; known: {sorted(SYSTEMS)}")
+
+
 def train(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
-    """Train every configured system (the systems arrive with their own issues)."""
-    if not cfg.systems:
-        log.info("train: no systems configured in this preset yet")
+    """Train every system of the preset (each resumes or skips when its model exists)."""
+    _check_systems(cfg)
     for system in cfg.systems:
-        raise NotImplementedError(f"system {system!r} is not available yet")
+        t0 = time.perf_counter()
+        SYSTEMS[system][0](cfg, exp, force)
+        log.info("train %s: %.0f s", system, time.perf_counter() - t0)
 
 
 def decode(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
-    """Decode each language's test set with every trained system."""
+    """Decode each language's test set with every system -> ``exp/decode.json`` (hypothesis paths, RTF)."""
+    _check_systems(cfg)
+    runs: dict[str, dict] = {}
     for system in cfg.systems:
-        raise NotImplementedError(f"system {system!r} is not available yet")
+        for lang in cfg.langs:
+            for variant, (hyp, stats) in SYSTEMS[system][1](cfg, exp, lang).items():
+                runs.setdefault(variant, {})[lang] = {"hyp": str(hyp), "rtf": stats.get("rtf")}
+    (exp / "decode.json").write_text(json.dumps(runs, indent=2) + "\n")
 
 
 def score(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     """Score every system's hypotheses against the references -> ``exp/results.json``."""
+    from asr.metrics import read_text_file
     from asr.metrics import score as score_hyps
 
-    results = {}
-    for system in cfg.systems:
-        for lang in cfg.langs:
+    runs = json.loads((exp / "decode.json").read_text())
+    results: dict[str, dict] = {}
+    for variant, per_lang in runs.items():
+        for lang, run in per_lang.items():
             refs = {u.id: u.text for u in read_manifest(exp / "data" / lang / "test.jsonl")}
-            hyps = {r.id: r.text for r in read_manifest(exp / system / "hyp" / f"{lang}.jsonl")}
-            results.setdefault(system, {})[lang] = score_hyps(refs, hyps).to_dict()
+            hyps, _ = read_text_file(run["hyp"])
+            results.setdefault(variant, {})[lang] = {**score_hyps(refs, hyps).to_dict(), "rtf": run["rtf"]}
     (exp / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
@@ -124,11 +233,16 @@ def report(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     results_path = exp / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     if results:
-        lines += ["", "## Test WER (%)", "", "| system | " + " | ".join(cfg.langs) + " |",
-                  "|---|" + "---|" * len(cfg.langs)]
+        lines += ["", "## Test WER (%) per language, and decoding real-time factor", "",
+                  "| system | " + " | ".join(cfg.langs) + " | mean | RTF |", "|---|" + "---|" * (len(cfg.langs) + 2)]
         for system, per_lang in results.items():
+            wers = [100 * per_lang[lang]["wer"] for lang in cfg.langs if lang in per_lang]
+            rtfs = [per_lang[lang]["rtf"] for lang in cfg.langs if per_lang.get(lang, {}).get("rtf") is not None]
             cells = [f"{100 * per_lang[lang]['wer']:.1f}" if lang in per_lang else "-" for lang in cfg.langs]
-            lines.append(f"| {system} | " + " | ".join(cells) + " |")
+            mean_rtf = f"{sum(rtfs) / len(rtfs):.3f}" if rtfs else "-"
+            lines.append(f"| {system} | " + " | ".join(cells) + f" | {sum(wers) / max(len(wers), 1):.1f} | {mean_rtf} |")
+        _plot_results(results, cfg.langs, exp / "results.png")
+        lines += ["", "![WER per language](results.png)"]
     else:
         lines += ["", "No system results yet."]
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -144,6 +258,24 @@ def report(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     text = "\n".join(lines)
     (exp / "report.md").write_text(text)
     print(text)
+
+
+def _plot_results(results: dict, langs: tuple[str, ...], png: Path) -> None:
+    """Grouped bars: WER per language, one bar per system."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    width = 0.8 / max(len(results), 1)
+    for k, (system, per_lang) in enumerate(results.items()):
+        xs = [i + k * width for i in range(len(langs))]
+        ax.bar(xs, [100 * per_lang.get(lang, {}).get("wer", float("nan")) for lang in langs], width, label=system)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(langs))], langs)
+    ax.set_ylabel("test WER (%)")
+    ax.set_title("synth recipe: pipeline vs end-to-end")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
 
 
 STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "report": report}
