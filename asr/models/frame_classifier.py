@@ -1,0 +1,335 @@
+"""Frame-level acoustic models of the hybrid system: HMM-state posteriors from feature frames.
+
+Two architectures, picked by name from :data:`FRAME_MODELS`:
+
+* ``"tdnn"``: a time-delay network (Peddinti et al. 2015, Kaldi's ``tdnn``):
+  1-D convolutions over time with growing dilation, each followed by ReLU and
+  batch norm; context ``+-sum(dilation * (kernel - 1) / 2)`` frames.
+* ``"mlp"``: frames spliced ``+-splice`` (Kaldi's ``splice-feats``), then
+  fully connected ReLU + batch-norm layers.
+
+Both map ``(B, T, F)`` features to ``(B, T, num_pdfs)`` logits; frames near
+the edges see replicated edge frames. :func:`train_frame_classifier` trains
+them with cross-entropy on state alignments, on fixed-size chunks cut from
+the utterances (with real neighbouring frames as context), Kaldi's way.
+
+For decoding the posteriors become scaled likelihoods,
+``log p(x|s) ~ log p(s|x) - prior_scale * log p(s)`` (:func:`scaled_loglikes`).
+
+Usage::
+
+    cfg = FrameClassifierConfig(kind="tdnn", input_dim=39, num_pdfs=topo.num_pdfs)
+    model = build_frame_classifier(cfg)
+    train_frame_classifier(model, feats, targets, TrainConfig(epochs=6))
+    ll = scaled_loglikes(model, feats_b, lengths, log_priors)   # (B, T, num_pdfs)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from asr.features import splice
+
+__all__ = [
+    "FrameClassifierConfig",
+    "TrainConfig",
+    "Tdnn",
+    "SplicedMlp",
+    "FRAME_MODELS",
+    "register_frame_model",
+    "build_frame_classifier",
+    "train_frame_classifier",
+    "frame_accuracy",
+    "log_priors",
+    "posterior_log_priors",
+    "scaled_loglikes",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FrameClassifierConfig:
+    """Architecture of a frame classifier (saved in the model's config JSON).
+
+    Attributes:
+        kind: key of :data:`FRAME_MODELS`.
+        input_dim: feature dimension ``F``.
+        num_pdfs: output classes (HMM states).
+        hidden: width of every hidden layer.
+        kernels, dilations: ``tdnn`` layers, one entry per layer (Kaldi's
+            ``tdnn1..5`` splicing ``{-2..2}, {-1,0,1}, {-1,0,1}, {-3,0,3}, {-3,0,3}``).
+        splice: ``mlp`` context, frames on each side.
+        mlp_layers: ``mlp`` hidden layers.
+        dropout: dropout after every hidden layer, training only.
+    """
+
+    kind: str = "tdnn"
+    input_dim: int = 39
+    num_pdfs: int = 0
+    hidden: int = 256
+    kernels: tuple[int, ...] = (5, 3, 3, 3, 3)
+    dilations: tuple[int, ...] = (1, 1, 1, 3, 3)
+    splice: int = 5
+    mlp_layers: int = 3
+    dropout: float = 0.1
+
+
+class Tdnn(nn.Module):
+    """Dilated 1-D convolutions over time: ``(B, T, F) -> (B, T, num_pdfs)``."""
+
+    def __init__(self, cfg: FrameClassifierConfig):
+        """Build the layers of ``cfg``."""
+        super().__init__()
+        if len(cfg.kernels) != len(cfg.dilations):
+            raise ValueError(f"{len(cfg.kernels)} kernels but {len(cfg.dilations)} dilations")
+        layers: list[nn.Module] = []
+        dim = cfg.input_dim
+        for k, d in zip(cfg.kernels, cfg.dilations):
+            if k % 2 != 1:
+                raise ValueError(f"tdnn kernels must be odd (symmetric context), got {k}")
+            layers += [nn.Conv1d(dim, cfg.hidden, k, dilation=d), nn.ReLU(), nn.BatchNorm1d(cfg.hidden),
+                       nn.Dropout(cfg.dropout)]
+            dim = cfg.hidden
+        self.body = nn.Sequential(*layers)
+        self.output = nn.Linear(dim, cfg.num_pdfs)
+        self.context = sum(d * (k - 1) // 2 for k, d in zip(cfg.kernels, cfg.dilations))
+
+    def forward(self, feats: Tensor, pad: bool = True) -> Tensor:
+        """``(B, T, F)`` -> logits ``(B, T, num_pdfs)``.
+
+        With ``pad=False`` the input must already carry ``context`` extra
+        frames at each end and the output has ``T - 2 * context`` frames.
+        """
+        x = feats.transpose(1, 2)  # (B, F, T)
+        if pad and self.context:
+            x = F.pad(x, (self.context, self.context), mode="replicate")
+        return self.output(self.body(x).transpose(1, 2))
+
+
+class SplicedMlp(nn.Module):
+    """Spliced frames through fully connected layers: ``(B, T, F) -> (B, T, num_pdfs)``."""
+
+    def __init__(self, cfg: FrameClassifierConfig):
+        """Build the layers of ``cfg``."""
+        super().__init__()
+        self.context = cfg.splice
+        dim = cfg.input_dim * (2 * cfg.splice + 1)
+        layers: list[nn.Module] = []
+        for _ in range(cfg.mlp_layers):
+            layers += [nn.Linear(dim, cfg.hidden), nn.ReLU(), _FrameBatchNorm(cfg.hidden), nn.Dropout(cfg.dropout)]
+            dim = cfg.hidden
+        self.body = nn.Sequential(*layers)
+        self.output = nn.Linear(dim, cfg.num_pdfs)
+
+    def forward(self, feats: Tensor, pad: bool = True) -> Tensor:
+        """``(B, T, F)`` -> logits ``(B, T, num_pdfs)`` (``pad=False``: see :meth:`Tdnn.forward`)."""
+        x = splice(feats, self.context, self.context)  # (B, T, F * (2c + 1)), edges replicated
+        if not pad and self.context:
+            x = x[:, self.context : x.shape[1] - self.context]
+        return self.output(self.body(x))
+
+
+class _FrameBatchNorm(nn.BatchNorm1d):
+    """BatchNorm over the last dimension of ``(B, T, C)``."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+
+FRAME_MODELS: dict[str, Callable[[FrameClassifierConfig], nn.Module]] = {"tdnn": Tdnn, "mlp": SplicedMlp}
+
+
+def register_frame_model(name: str, factory: Callable[[FrameClassifierConfig], nn.Module]) -> None:
+    """Make ``FrameClassifierConfig(kind=name)`` build ``factory(cfg)``."""
+    FRAME_MODELS[name] = factory
+
+
+def build_frame_classifier(cfg: FrameClassifierConfig) -> nn.Module:
+    """The model ``cfg.kind`` names; it has a ``context`` attribute (frames each side)."""
+    try:
+        factory = FRAME_MODELS[cfg.kind]
+    except KeyError:
+        raise ValueError(f"unknown frame classifier {cfg.kind!r}; known: {sorted(FRAME_MODELS)}") from None
+    if cfg.num_pdfs <= 0:
+        raise ValueError("FrameClassifierConfig.num_pdfs must be set (the topology's num_pdfs)")
+    return factory(cfg)
+
+
+# ---------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Cross-entropy training of a frame classifier.
+
+    Attributes:
+        epochs: passes over the training frames.
+        lr: peak Adam learning rate (linear warm-up over the first 5% of
+            steps, cosine decay to 5% of it).
+        weight_decay: AdamW decoupled weight decay.
+        chunk: frames per training chunk (plus the model's context each side).
+        batch_chunks: chunks per minibatch.
+        label_smoothing: cross-entropy label smoothing.
+        seed: shuffling and initialisation.
+    """
+
+    epochs: int = 6
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    chunk: int = 40
+    batch_chunks: int = 64
+    label_smoothing: float = 0.0
+    seed: int = 0
+
+
+def _chunks(feats: Sequence[Tensor], targets: Sequence[Tensor], size: int, context: int) -> tuple[Tensor, Tensor]:
+    """Cut every utterance into ``size``-frame chunks with ``context`` real (or edge-replicated) frames each side.
+
+    Returns:
+        inputs ``(C, size + 2 context, F)`` and targets ``(C, size)`` (``-100`` pads the last chunk).
+    """
+    xs, ys = [], []
+    for x, y in zip(feats, targets):
+        T = x.shape[0]
+        padded = F.pad(x.T[None], (context, context + size), mode="replicate")[0].T  # (T + 2c + size, F)
+        yp = F.pad(y, (0, size), value=-100)
+        for s in range(0, T, size):
+            xs.append(padded[s : s + size + 2 * context])
+            ys.append(yp[s : s + size])
+    return torch.stack(xs), torch.stack(ys)
+
+
+def train_frame_classifier(
+    model: nn.Module,
+    feats: Sequence[Tensor],
+    targets: Sequence[Tensor],
+    cfg: TrainConfig | None = None,
+    valid: tuple[Sequence[Tensor], Sequence[Tensor]] | None = None,
+) -> list[dict[str, float]]:
+    """Train ``model`` with frame cross-entropy on state alignments.
+
+    Args:
+        model: from :func:`build_frame_classifier` (trained in place).
+        feats: per utterance ``(T_i, F)`` features.
+        targets: per utterance ``(T_i,)`` int64 pdf ids (the alignment).
+        cfg: schedule.
+        valid: optional held-out ``(feats, targets)`` for frame accuracy per epoch.
+
+    Returns:
+        Per epoch ``{"epoch", "loss", "train_acc", "valid_acc", "seconds"}``.
+    """
+    cfg = cfg or TrainConfig()
+    gen = torch.Generator().manual_seed(cfg.seed)
+    x_all, y_all = _chunks(feats, targets, cfg.chunk, model.context)
+    num_batches = max(1, math.ceil(x_all.shape[0] / cfg.batch_chunks))
+    total_steps = cfg.epochs * num_batches
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    warmup = max(1, total_steps // 20)
+
+    def lr_at(step: int) -> float:
+        if step < warmup:
+            return cfg.lr * (step + 1) / warmup
+        progress = (step - warmup) / max(1, total_steps - warmup)
+        return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    history = []
+    step = 0
+    for epoch in range(cfg.epochs):
+        t0 = time.perf_counter()
+        model.train()
+        order = torch.randperm(x_all.shape[0], generator=gen)
+        loss_sum = correct = frames = 0.0
+        for b in range(num_batches):
+            idx = order[b * cfg.batch_chunks : (b + 1) * cfg.batch_chunks]
+            x, y = x_all[idx], y_all[idx]
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step)
+            logits = model(x, pad=False)  # (b, chunk, pdfs)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-100,
+                                   label_smoothing=cfg.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            mask = y >= 0
+            n = float(mask.sum())
+            loss_sum += float(loss.detach()) * n
+            frames += n
+            correct += float(((logits.argmax(-1) == y) & mask).sum())
+        row = {"epoch": epoch + 1, "loss": round(loss_sum / max(frames, 1), 4),
+               "train_acc": round(correct / max(frames, 1), 4), "seconds": round(time.perf_counter() - t0, 1)}
+        if valid is not None:
+            row["valid_acc"] = round(frame_accuracy(model, *valid), 4)
+        log.info("frame classifier epoch %d: %s", epoch + 1, row)
+        history.append(row)
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def frame_accuracy(model: nn.Module, feats: Sequence[Tensor], targets: Sequence[Tensor]) -> float:
+    """Share of frames whose arg-max pdf is the aligned one (eval mode, whole utterances)."""
+    was_training = model.training
+    model.eval()
+    hit = total = 0
+    for x, y in zip(feats, targets):
+        pred = model(x[None]).argmax(-1)[0]
+        hit += int((pred == y).sum())
+        total += y.numel()
+    model.train(was_training)
+    return hit / max(total, 1)
+
+
+def log_priors(targets: Sequence[Tensor], num_pdfs: int, floor: float = 1e-5) -> Tensor:
+    """``(num_pdfs,)`` log relative frequency of each pdf in the alignments (floored, renormalised)."""
+    counts = torch.bincount(torch.cat(list(targets)), minlength=num_pdfs).double()
+    p = (counts / counts.sum().clamp(min=1)).clamp(min=floor)
+    return (p / p.sum()).log().float()
+
+
+@torch.no_grad()
+def posterior_log_priors(model: nn.Module, feats: Sequence[Tensor], floor: float = 1e-8) -> Tensor:
+    """``(num_pdfs,)`` log of the network's average posterior over ``feats`` (Kaldi's nnet priors).
+
+    Unlike alignment counts, these priors are consistent with what the network
+    outputs: a state it rarely predicts gets a small prior *and* small
+    posteriors, so dividing one by the other cannot blow up.
+    """
+    model.eval()
+    total, frames = None, 0
+    for x in feats:
+        post = model(x[None]).softmax(-1)[0].double()  # (T, num_pdfs)
+        total = post.sum(0) if total is None else total + post.sum(0)
+        frames += post.shape[0]
+    p = (total / max(frames, 1)).clamp(min=floor)
+    return (p / p.sum()).log().float()
+
+
+@torch.no_grad()
+def scaled_loglikes(model: nn.Module, feats: Tensor, log_prior: Tensor, prior_scale: float = 1.0) -> Tensor:
+    """Pseudo log-likelihoods for HMM decoding or alignment.
+
+    Args:
+        model: a frame classifier (put in eval mode here).
+        feats: ``(T, F)`` one utterance, or ``(B, T, F)`` equal-length utterances.
+        log_prior: ``(num_pdfs,)`` from :func:`log_priors`.
+
+    Returns:
+        ``log_softmax(logits) - prior_scale * log_prior``, shaped like the input with ``num_pdfs`` last.
+    """
+    model.eval()
+    single = feats.dim() == 2
+    x = feats[None] if single else feats
+    out = model(x).log_softmax(-1) - prior_scale * log_prior
+    return out[0] if single else out
