@@ -4,7 +4,8 @@ Usage:
     asr synth OUT --langs en,es,de,fr,it,sw --hours 0.5 --seed 0
     asr score REF HYP [--json OUT.json]
     asr train --system ctc --train TRAIN.jsonl --dev DEV.jsonl --out EXP [--preset tiny] [--units char]
-    asr decode EXP/model TEST.jsonl HYP.jsonl [--beam 8 --lm LM.arpa]
+    asr train --system hybrid --train TRAIN.jsonl --dev DEV.jsonl --lexicon lexicon.txt --out EXP/model
+    asr decode EXP/model TEST.jsonl HYP.jsonl [--beam 8 --lm LM.arpa]   (either system)
     torchrun --nproc_per_node 2 -m asr train ...   (DDP)
     asr kaldi import DATA_DIR OUT.jsonl --lang en
     asr kaldi export MANIFEST.jsonl DATA_DIR
@@ -75,14 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("manifest", type=Path)
     k.add_argument("data_dir", type=Path)
 
-    s = sub.add_parser("train", help="train a system (ctc; hybrid arrives with issue 3)")
-    s.add_argument("--system", choices=("ctc",), default="ctc")
+    s = sub.add_parser("train", help="train a system: ctc (end-to-end) or hybrid (HMM + frame classifier)")
+    s.add_argument("--system", choices=("ctc", "hybrid"), default="ctc")
     s.add_argument("--train", type=Path, action="append", required=True, help="training manifest (repeatable)")
     s.add_argument("--dev", type=Path, required=True, help="validation manifest")
     s.add_argument("--out", type=Path, required=True, help="output directory (model in OUT/model)")
     s.add_argument("--units", choices=("char", "bpe", "unigram", "phone"), default="char")
     s.add_argument("--vocab-size", type=int, default=500, help="sentencepiece units, blank included")
-    s.add_argument("--lexicon", type=Path, default=None, help="lexicon.txt, for phone units")
+    s.add_argument("--lexicon", type=Path, default=None, help="lexicon.txt: hybrid (required), ctc phone units")
+    s.add_argument("--config", type=Path, default=None, help="hybrid: YAML of HybridConfig fields")
     s.add_argument("--preset", default="tiny", help="model size: tiny, small, medium")
     s.add_argument("--model-config", type=Path, default=None, help="YAML overriding ModelConfig fields")
     s.add_argument("--train-config", type=Path, default=None, help="YAML of TrainConfig fields")
@@ -101,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model_dir", type=Path)
     s.add_argument("manifest", type=Path)
     s.add_argument("out", type=Path, help="hypotheses (JSONL, one row per utterance)")
-    s.add_argument("--beam", type=int, default=1, help="1 = greedy; >1 = beam search")
+    s.add_argument("--beam", type=float, default=None,
+                   help="ctc: beam size (1 = greedy, the default); hybrid: log-score beam (default: the model's)")
+    s.add_argument("--mode", choices=("word", "phone"), default="word", help="hybrid: words, or phone recognition (PER)")
     s.add_argument("--lm", type=Path, default=None, help="word n-gram LM (ARPA) for shallow fusion")
     s.add_argument("--lm-weight", type=float, default=1.0)
     s.add_argument("--word-score", type=float, default=0.0)
@@ -144,8 +148,24 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_hybrid(args: argparse.Namespace) -> int:
+    from asr.config import load_config
+    from asr.models.hybrid import HybridConfig, train_hybrid
+
+    if args.lexicon is None:
+        raise ValueError("--system hybrid needs --lexicon lexicon.txt (word phone phone ...)")
+    if len(args.train) != 1:
+        raise ValueError("--system hybrid takes one --train manifest")
+    cfg = load_config(HybridConfig, args.config) if args.config else HybridConfig()
+    summary = train_hybrid(args.train[0], args.dev, args.lexicon, args.out, cfg)
+    print(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
 @command("train")
 def _train(args: argparse.Namespace) -> int:
+    if args.system == "hybrid":
+        return _train_hybrid(args)
     from asr.config import load_config, load_yaml
     from asr.models.ctc import ModelConfig
     from asr.train.config import TrainConfig
@@ -172,11 +192,24 @@ def _train(args: argparse.Namespace) -> int:
 
 @command("decode")
 def _decode(args: argparse.Namespace) -> int:
-    from asr.decoding.transcribe import decode_manifest
     from asr.metrics import format_report, read_text_file, score
 
-    stats = decode_manifest(args.model_dir, args.manifest, args.out, beam=args.beam, lm=args.lm,
-                            lm_weight=args.lm_weight, word_score=args.word_score, device=args.device)
+    config = args.model_dir / "config.json"
+    if not config.is_file():
+        raise FileNotFoundError(f"{config}: not a model directory (no config.json)")
+    if json.loads(config.read_text()).get("system") == "hybrid":
+        from asr.models.hybrid import decode_manifest_hybrid
+
+        stats = decode_manifest_hybrid(args.model_dir, args.manifest, args.out, beam=args.beam, mode=args.mode,
+                                       lm=args.lm, lm_weight=args.lm_weight)
+        stats.setdefault("device", "cpu")
+        stats.setdefault("n_utts", stats.get("num_utts"))
+        stats.setdefault("audio_s", stats.get("audio_seconds"))
+    else:
+        from asr.decoding.transcribe import decode_manifest
+
+        stats = decode_manifest(args.model_dir, args.manifest, args.out, beam=int(args.beam or 1), lm=args.lm,
+                                lm_weight=args.lm_weight, word_score=args.word_score, device=args.device)
     refs, langs = read_text_file(args.manifest)
     hyps, _ = read_text_file(args.out)
     report = score(refs, hyps, langs or None)

@@ -89,3 +89,29 @@ def test_train_then_decode_ctc_through_the_cli(tmp_path, capsys):
     assert [json.loads(line)["id"] for line in hyp.read_text().splitlines()] == refs
     result = json.loads(stats.read_text())
     assert result["decode"]["rtf"] > 0 and 0.0 <= result["score"]["wer"]
+
+
+@pytest.mark.slow
+def test_train_then_decode_hybrid_through_the_cli(tmp_path, capsys):
+    from asr.data.synth import SynthConfig, generate
+
+    corpus = tmp_path / "corpus"
+    generate(corpus, SynthConfig(langs=("en",), hours=0.01, train_speakers=3, dev_speakers=1, test_speakers=1,
+                                 min_utts_per_split=3), jobs=1, progress=False)
+    conf = tmp_path / "hybrid.yaml"
+    conf.write_text("mono_iters: 4\nmax_gauss: 60\nepochs: 2\nrealign_rounds: 0\nhidden: 48\n")
+    model = tmp_path / "hybrid"
+    en = corpus / "en"
+    assert main(["train", "--system", "hybrid", "--train", str(en / "train.jsonl"), "--dev", str(en / "dev.jsonl"),
+                 "--lexicon", str(en / "lexicon.txt"), "--config", str(conf), "--out", str(model)]) == 0
+    assert json.loads((model / "config.json").read_text())["system"] == "hybrid"
+    for mode in ("word", "phone"):
+        hyp, stats = tmp_path / f"{mode}.jsonl", tmp_path / f"{mode}.json"
+        assert main(["decode", str(model), str(en / "test.jsonl"), str(hyp), "--mode", mode, "--json", str(stats)]) == 0
+        rows = [json.loads(line) for line in hyp.read_text().splitlines()]
+        assert len(rows) == len((en / "test.jsonl").read_text().splitlines())
+        assert json.loads(stats.read_text())["decode"]["rtf"] > 0
+    capsys.readouterr()
+    assert main(["train", "--system", "hybrid", "--train", str(en / "train.jsonl"), "--dev", str(en / "dev.jsonl"),
+                 "--out", str(tmp_path / "x")]) == 2
+    assert "--lexicon" in capsys.readouterr().err

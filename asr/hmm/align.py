@@ -410,7 +410,8 @@ def train_mono(
         score = _score_per_frame(alignments) if realigned else float("nan")
         history.append({"iter": it, "num_gauss": gmm.num_gauss, "score_per_frame": round(score, 4),
                         "realigned": realigned, "utts": len(alignments)})
-        log.info("mono iter %d: %d gaussians, score/frame %.3f", it, gmm.num_gauss, score)
+        log.info("mono iter %d: %d gaussians%s", it, gmm.num_gauss,
+                 f", re-aligned: score/frame {score:.3f}" if realigned else "")
     alignments = realign(cfg.num_iters)  # the final alignments come from the final model
     history.append({"iter": cfg.num_iters, "num_gauss": gmm.num_gauss,
                     "score_per_frame": round(_score_per_frame(alignments), 4), "realigned": True,
