@@ -71,13 +71,19 @@ def test_missing_file_is_a_clean_error(tmp_path, capsys):
     assert "nope.txt" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_train_then_decode_ctc_through_the_cli(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """A small real English synth corpus shared by the train/decode tests."""
     from asr.data.synth import SynthConfig, generate
 
-    corpus = tmp_path / "corpus"
-    generate(corpus, SynthConfig(langs=("en",), hours=0.004, train_speakers=2, dev_speakers=1, test_speakers=1,
-                                 min_utts_per_split=3), jobs=1, progress=False)
+    out = tmp_path_factory.mktemp("cli") / "corpus"
+    generate(out, SynthConfig(langs=("en",), hours=0.01, train_speakers=3, dev_speakers=1, test_speakers=1,
+                              min_utts_per_split=3), jobs=1, progress=False)
+    return out
+
+
+@pytest.mark.slow
+def test_train_then_decode_ctc_through_the_cli(tmp_path, corpus):
     out = tmp_path / "ctc"
     args = ["train", "--train", str(corpus / "en" / "train.jsonl"), "--dev", str(corpus / "en" / "dev.jsonl"),
             "--out", str(out), "--epochs", "1", "--max-steps", "2", "--batch-seconds", "20", "--no-progress"]
@@ -92,12 +98,7 @@ def test_train_then_decode_ctc_through_the_cli(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_train_then_decode_hybrid_through_the_cli(tmp_path, capsys):
-    from asr.data.synth import SynthConfig, generate
-
-    corpus = tmp_path / "corpus"
-    generate(corpus, SynthConfig(langs=("en",), hours=0.01, train_speakers=3, dev_speakers=1, test_speakers=1,
-                                 min_utts_per_split=3), jobs=1, progress=False)
+def test_train_then_decode_hybrid_through_the_cli(tmp_path, corpus, capsys):
     conf = tmp_path / "hybrid.yaml"
     conf.write_text("mono_iters: 4\nmax_gauss: 60\nepochs: 2\nrealign_rounds: 0\nhidden: 48\n")
     model = tmp_path / "hybrid"
