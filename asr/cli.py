@@ -7,13 +7,16 @@ Usage:
     asr train --system hybrid --train TRAIN.jsonl --dev DEV.jsonl --lexicon lexicon.txt --out EXP/model
     asr decode EXP/model TEST.jsonl HYP.jsonl [--beam 8 --lm LM.arpa]   (either system)
     torchrun --nproc_per_node 2 -m asr train ...   (DDP)
+    asr transcribe -m EXP/model a.wav b.flac dir/ - [-f txt|json|srt|vtt|tsv] [-o OUT_DIR]
+    asr compare EXP [EXP ...]
     asr kaldi import DATA_DIR OUT.jsonl --lang en
     asr kaldi export MANIFEST.jsonl DATA_DIR
     asr manifest MANIFEST.jsonl          (summary: hours, speakers, languages; checks audio)
 
 ``python -m asr ...`` is the same command.
 
-Subcommands import what they need when they run, so ``asr --help`` is quick.
+Most subcommands import their machinery when they run; ``transcribe`` and
+``compare`` contribute their own options (``add_*_arguments`` in their modules).
 """
 
 from __future__ import annotations
@@ -115,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("manifest", help="summarize a manifest and check that its audio reads")
     s.add_argument("manifest", type=Path)
     s.add_argument("--no-check", action="store_true", help="skip reading audio headers")
+
+    from asr.compare import add_compare_arguments
+    from asr.transcribe import add_transcribe_arguments
+
+    add_transcribe_arguments(sub.add_parser("transcribe", help="transcribe audio files (txt, json, srt, vtt, tsv)"))
+    add_compare_arguments(sub.add_parser("compare", help="compare experiments' results.json: table, CSV, PNG"))
     return p
 
 
@@ -255,6 +264,20 @@ def _manifest(args: argparse.Namespace) -> int:
             print(bad)
         return 1 if bad.count else 0
     return 0
+
+
+@command("transcribe")
+def _transcribe(args: argparse.Namespace) -> int:
+    from asr.transcribe import run_transcribe
+
+    return run_transcribe(args)
+
+
+@command("compare")
+def _compare(args: argparse.Namespace) -> int:
+    from asr.compare import run_compare
+
+    return run_compare(args)
 
 
 def main(argv: list[str] | None = None) -> int:

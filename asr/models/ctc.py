@@ -280,21 +280,27 @@ def save_model_dir(
     return out
 
 
-def read_model_config(directory: str | os.PathLike) -> dict[str, Any]:
+def read_model_config(
+    directory: str | os.PathLike, format: str = FORMAT, version: int = FORMAT_VERSION
+) -> dict[str, Any]:
     """The parsed ``config.json`` of a model directory (``model``, ``cmvn``, ``extra``, ...).
+
+    Args:
+        format, version: what the directory must hold (a CTC model by default);
+            an older version is accepted, a newer one is not.
 
     Raises:
         FileNotFoundError: no ``config.json``.
-        ValueError: not a CTC model directory.
+        ValueError: another format, or a newer version.
     """
     path = Path(directory) / MODEL_CONFIG
     if not path.is_file():
         raise FileNotFoundError(f"{directory}: no {MODEL_CONFIG}; not a model directory")
     config = json.loads(path.read_text(encoding="utf-8"))
-    if config.get("format") != FORMAT:
-        raise ValueError(f"{path}: format {config.get('format')!r} is not {FORMAT!r}")
-    if config.get("version", 0) > FORMAT_VERSION:
-        raise ValueError(f"{path}: version {config['version']} is newer than this asr ({FORMAT_VERSION})")
+    if config.get("format") != format:
+        raise ValueError(f"{path}: format {config.get('format')!r} is not {format!r}")
+    if config.get("version", 0) > version:
+        raise ValueError(f"{path}: version {config['version']} is newer than this asr ({version})")
     return config
 
 

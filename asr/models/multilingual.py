@@ -62,6 +62,7 @@ from asr.models.ctc import (
     MODEL_WEIGHTS,
     ModelConfig,
     cpu_state_dict,
+    read_model_config,
 )
 from asr.models.encoders import padding_mask
 from asr.registry import lookup
@@ -637,15 +638,7 @@ def read_multilingual_config(directory: str | os.PathLike) -> dict[str, Any]:
         FileNotFoundError: no ``config.json``.
         ValueError: another format, or a newer version.
     """
-    path = Path(directory) / MODEL_CONFIG
-    if not path.is_file():
-        raise FileNotFoundError(f"{directory}: no {MODEL_CONFIG}; not a model directory")
-    config = json.loads(path.read_text(encoding="utf-8"))
-    if config.get("format") != FORMAT:
-        raise ValueError(f"{path}: format {config.get('format')!r} is not {FORMAT!r}")
-    if config.get("version", 0) > FORMAT_VERSION:
-        raise ValueError(f"{path}: version {config['version']} is newer than this asr ({FORMAT_VERSION})")
-    return config
+    return read_model_config(directory, format=FORMAT, version=FORMAT_VERSION)
 
 
 def load_multilingual_dir(
