@@ -9,6 +9,7 @@ Usage:
     torchrun --nproc_per_node 2 -m asr train ...   (DDP)
     asr transcribe -m EXP/model a.wav b.flac dir/ - [-f txt|json|srt|vtt|tsv] [-o OUT_DIR]
     asr compare EXP [EXP ...]
+    asr export EXP/model EXP/model.pt2
     asr kaldi import DATA_DIR OUT.jsonl --lang en
     asr kaldi export MANIFEST.jsonl DATA_DIR
     asr manifest MANIFEST.jsonl          (summary: hours, speakers, languages; checks audio)
@@ -120,10 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-check", action="store_true", help="skip reading audio headers")
 
     from asr.compare import add_compare_arguments
+    from asr.export import add_export_arguments
     from asr.transcribe import add_transcribe_arguments
 
     add_transcribe_arguments(sub.add_parser("transcribe", help="transcribe audio files (txt, json, srt, vtt, tsv)"))
     add_compare_arguments(sub.add_parser("compare", help="compare experiments' results.json: table, CSV, PNG"))
+    add_export_arguments(sub.add_parser("export", help="export a CTC model dir to one .pt2 file (torch.export), checked"))
     return p
 
 
@@ -278,6 +281,13 @@ def _compare(args: argparse.Namespace) -> int:
     from asr.compare import run_compare
 
     return run_compare(args)
+
+
+@command("export")
+def _export(args: argparse.Namespace) -> int:
+    from asr.export import run_export
+
+    return run_export(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -136,3 +136,12 @@ def test_registry_lists_known_names_and_rejects_duplicates():
         registry.register("encoder", "conformer")(lambda **kw: None)
     with pytest.raises(TypeError):
         registry.build("encoder", "blstm", input_dim=80, num_heads=4)  # a conformer option
+
+
+def test_conformer_batch_of_inputs_too_short_for_one_frame():
+    """Inputs under 7 feature frames leave 0 encoder frames; that must not crash."""
+    from asr.models.ctc import CTCModel, ModelConfig
+
+    model = CTCModel(ModelConfig.preset("tiny", vocab_size=10)).eval()
+    logits, lengths = model(torch.zeros(2, 800), torch.tensor([800, 500]))
+    assert logits.shape[:2] == (2, 0) and lengths.tolist() == [0, 0]

@@ -411,7 +411,7 @@ class ConformerEncoder(Encoder):
         key_mask = padding_mask(out_lengths.clamp(min=1), T)
         if self.pos == "rel":
             h = h * self.xscale
-            pos: Tensor | tuple[Tensor, Tensor] = self.pos_dropout(self.rel_pos(T, h.device, h.dtype))
+            pos: Tensor | tuple[Tensor, Tensor] = self.pos_dropout(self.rel_pos(max(T, 1), h.device, h.dtype))
         else:
             angles = torch.arange(T, device=h.device, dtype=torch.float32)[:, None] * self.rotary_inv_freq[None, :]
             pos = (angles.cos().to(h.dtype), angles.sin().to(h.dtype))  # (T', d_head / 2) each

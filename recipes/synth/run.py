@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -180,13 +181,34 @@ def _check_systems(cfg: RecipeConfig) -> None:
         raise ValueError(f"unknown system(s) {unknown}; known: {sorted(SYSTEMS)}")
 
 
+def _model_params(model_dirs: list[Path]) -> int:
+    """Parameters stored in the ``model.safetensors`` of the given model directories."""
+    from safetensors import safe_open
+
+    total = 0
+    for d in model_dirs:
+        with safe_open(str(d / "model.safetensors"), framework="pt") as f:
+            total += sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
+    return total
+
+
 def train(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
-    """Train every system of the preset (each resumes or skips when its model exists)."""
+    """Train every system of the preset (each resumes or skips when its model exists).
+
+    Training wall time per system goes to ``exp/train_times.json`` (only for
+    systems that trained in this run, so a re-run keeps the first figure).
+    """
     _check_systems(cfg)
+    times_path = exp / "train_times.json"
+    times = json.loads(times_path.read_text()) if times_path.exists() else {}
     for system in cfg.systems:
         t0 = time.perf_counter()
         SYSTEMS[system][0](cfg, exp, force)
-        log.info("train %s: %.0f s", system, time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
+        log.info("train %s: %.0f s", system, seconds)
+        if seconds > 5 or system not in times:
+            times[system] = round(seconds, 1)
+    times_path.write_text(json.dumps(times, indent=2) + "\n")
 
 
 def decode(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
@@ -206,12 +228,17 @@ def score(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     from asr.metrics import score as score_hyps
 
     runs = json.loads((exp / "decode.json").read_text())
+    times_path = exp / "train_times.json"
+    times = json.loads(times_path.read_text()) if times_path.exists() else {}
+    model_dirs = {"hybrid": [exp / "hybrid" / lang / "model" for lang in cfg.langs], "ctc": [exp / "ctc" / "model"]}
     results: dict[str, dict] = {}
     for variant, per_lang in runs.items():
+        system = variant.split("-")[0]
+        extra = {"params": _model_params(model_dirs[system]), "train_s": times.get(system)}
         for lang, run in per_lang.items():
             refs = {u.id: u.text for u in read_manifest(exp / "data" / lang / "test.jsonl")}
             hyps, _ = read_text_file(run["hyp"])
-            results.setdefault(variant, {})[lang] = {**score_hyps(refs, hyps).to_dict(), "rtf": run["rtf"]}
+            results.setdefault(variant, {})[lang] = {**score_hyps(refs, hyps).to_dict(), "rtf": run["rtf"], **extra}
     (exp / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
@@ -221,6 +248,8 @@ def report(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from asr.compare import plot, read_results, to_markdown, write_csv
 
     lines = ["# synth recipe report", "", "## Corpus", "", "| lang | split | utts | hours | speakers |", "|---|---|---|---|---|"]
     durations: dict[str, list[float]] = {}
@@ -241,8 +270,10 @@ def report(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
             cells = [f"{100 * per_lang[lang]['wer']:.1f}" if lang in per_lang else "-" for lang in cfg.langs]
             mean_rtf = f"{sum(rtfs) / len(rtfs):.3f}" if rtfs else "-"
             lines.append(f"| {system} | " + " | ".join(cells) + f" | {sum(wers) / max(len(wers), 1):.1f} | {mean_rtf} |")
-        _plot_results(results, cfg.langs, exp / "results.png")
-        lines += ["", "![WER per language](results.png)"]
+        rows = read_results([exp])
+        plot(rows, exp / "results.png")
+        write_csv(rows, exp / "results.csv")
+        lines += ["", "![WER per language](results.png)", "", "## Every system and test set", "", to_markdown(rows)]
     else:
         lines += ["", "No system results yet."]
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -258,24 +289,6 @@ def report(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     text = "\n".join(lines)
     (exp / "report.md").write_text(text)
     print(text)
-
-
-def _plot_results(results: dict, langs: tuple[str, ...], png: Path) -> None:
-    """Grouped bars: WER per language, one bar per system."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.8))
-    width = 0.8 / max(len(results), 1)
-    for k, (system, per_lang) in enumerate(results.items()):
-        xs = [i + k * width for i in range(len(langs))]
-        ax.bar(xs, [100 * per_lang.get(lang, {}).get("wer", float("nan")) for lang in langs], width, label=system)
-    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(langs))], langs)
-    ax.set_ylabel("test WER (%)")
-    ax.set_title("synth recipe: pipeline vs end-to-end")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(png, dpi=100)
-    plt.close(fig)
 
 
 STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "report": report}
