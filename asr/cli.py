@@ -10,6 +10,7 @@ Usage:
     asr transcribe -m EXP/model a.wav b.flac dir/ - [-f txt|json|srt|vtt|tsv] [-o OUT_DIR]
     asr compare EXP [EXP ...]
     asr export EXP/model EXP/model.pt2
+    asr finetune --from EXP/model --lang sw --train T.jsonl --dev D.jsonl --out FT --policy head
     asr kaldi import DATA_DIR OUT.jsonl --lang en
     asr kaldi export MANIFEST.jsonl DATA_DIR
     asr manifest MANIFEST.jsonl          (summary: hours, speakers, languages; checks audio)
@@ -122,11 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     from asr.compare import add_compare_arguments
     from asr.export import add_export_arguments
+    from asr.finetune_cli import add_finetune_arguments
     from asr.transcribe import add_transcribe_arguments
 
     add_transcribe_arguments(sub.add_parser("transcribe", help="transcribe audio files (txt, json, srt, vtt, tsv)"))
     add_compare_arguments(sub.add_parser("compare", help="compare experiments' results.json: table, CSV, PNG"))
     add_export_arguments(sub.add_parser("export", help="export a CTC model dir to one .pt2 file (torch.export), checked"))
+    add_finetune_arguments(sub.add_parser("finetune", help="fine-tune a pre-trained model on a (new) language: "
+                                                          "head / top-k / full / l2sp"))
     return p
 
 
@@ -281,6 +285,13 @@ def _compare(args: argparse.Namespace) -> int:
     from asr.compare import run_compare
 
     return run_compare(args)
+
+
+@command("finetune")
+def _finetune(args: argparse.Namespace) -> int:
+    from asr.finetune_cli import run_finetune
+
+    return run_finetune(args)
 
 
 @command("export")
