@@ -21,7 +21,6 @@ is skipped unless ``--force`` is given, so a killed run restarts where it stoppe
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
@@ -30,14 +29,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asr.config import from_dict, load_config
+from asr.config import from_dict
 from asr.data.dataset import validate
 from asr.data.manifest import read_manifest, write_manifest
 from asr.data.synth import SPLITS, SynthConfig, generate
+from asr.recipe import run_recipe
 
 log = logging.getLogger("recipes.synth")
 HERE = Path(__file__).resolve().parent
-STAGES = ("prepare", "train", "decode", "score", "report")
 
 
 @dataclass(frozen=True)
@@ -295,22 +294,8 @@ STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": sc
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--exp", type=Path, required=True, help="experiment directory (everything goes here)")
-    p.add_argument("--preset", default="default", help="conf/<preset>.yaml: smoke, default or gpu")
-    p.add_argument("--config", type=Path, default=None, help="a config file instead of a preset")
-    p.add_argument("--stage", choices=STAGES, default=STAGES[0])
-    p.add_argument("--stop-stage", choices=STAGES, default=STAGES[-1])
-    p.add_argument("--force", action="store_true", help="redo stages whose outputs exist")
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    cfg = load_config(RecipeConfig, args.config or HERE / "conf" / f"{args.preset}.yaml")
-    args.exp.mkdir(parents=True, exist_ok=True)
-    first, last = STAGES.index(args.stage), STAGES.index(args.stop_stage)
-    for name in STAGES[first : last + 1]:
-        log.info("stage %s", name)
-        STAGE_FUNCS[name](cfg, args.exp, force=args.force)
-    return 0
+    """Run the stages from ``--stage`` to ``--stop-stage``; returns the exit code."""
+    return run_recipe(argv, __doc__, HERE / "conf", RecipeConfig, STAGE_FUNCS)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,102 @@
+"""The command line every recipe shares: presets, ``--stage`` / ``--stop-stage``, errors.
+
+A recipe (``recipes/<corpus>/run.py``) is a config dataclass, stage functions
+and one call::
+
+    def main(argv=None) -> int:
+        return run_recipe(argv, __doc__, HERE / "conf", RecipeConfig, STAGE_FUNCS,
+                          corpus_help="the directory holding LibriSpeech/")
+
+Stage functions take ``(cfg, exp, force=...)``, or ``(cfg, exp, corpus, force=...)``
+when the recipe reads a downloaded corpus (``corpus_help`` given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from asr.audio import AudioError
+from asr.config import load_config
+
+__all__ = ["run_recipe", "not_implemented", "need_corpus", "prepared"]
+
+log = logging.getLogger("asr.recipe")
+
+# Errors a recipe reports as one line (exit 2) instead of a traceback: bad input, not bugs.
+RECIPE_ERRORS: tuple[type[BaseException], ...] = (AudioError, ValueError, FileNotFoundError, NotImplementedError)
+
+
+def need_corpus(corpus: Path | None, what: str) -> Path:
+    """``corpus``, or a clear error naming what ``--corpus`` should point at."""
+    if corpus is None:
+        raise ValueError(f"the prepare stage needs --corpus PATH ({what})")
+    return corpus
+
+
+def prepared(exp: Path, force: bool) -> bool:
+    """Whether the prepare stage already ran (``exp/data/summary.json``) and may be skipped."""
+    summary = exp / "data" / "summary.json"
+    if summary.exists() and not force:
+        log.info("prepare: %s exists, skipped (--force redoes it)", summary)
+        return True
+    return False
+
+
+def not_implemented(stage: str) -> Callable[..., None]:
+    """A stage this recipe does not have yet: it fails with a message saying so."""
+
+    def run(cfg: Any, exp: Path, *args: Any, force: bool = False) -> None:
+        raise NotImplementedError(
+            f"stage {stage!r} is not implemented in this recipe yet (only 'prepare' is); "
+            f"run with --stop-stage prepare, then train on {exp}/data/*.jsonl with 'asr train' (see README.md)")
+
+    return run
+
+
+def run_recipe(
+    argv: Sequence[str] | None,
+    description: str | None,
+    conf_dir: Path,
+    config_cls: type,
+    stages: dict[str, Callable[..., None]],
+    corpus_help: str | None = None,
+) -> int:
+    """Parse the recipe's arguments and run its stages in order; returns the exit code.
+
+    Args:
+        argv: arguments (default ``sys.argv[1:]``).
+        description: the recipe's docstring (its ``Usage:`` block), shown by ``--help``.
+        conf_dir: where ``<preset>.yaml`` files live.
+        config_cls: the recipe's config dataclass (unknown keys are errors naming the file).
+        stages: stage name -> function, in running order.
+        corpus_help: for recipes over a downloaded corpus: what ``--corpus`` is.
+    """
+    names = tuple(stages)
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if corpus_help is not None:
+        p.add_argument("--corpus", type=Path, default=None, help=corpus_help)
+    p.add_argument("--exp", type=Path, required=True, help="experiment directory (everything goes here)")
+    p.add_argument("--preset", default="default", help="conf/<preset>.yaml")
+    p.add_argument("--config", type=Path, default=None, help="a config file instead of a preset")
+    p.add_argument("--stage", choices=names, default=names[0])
+    p.add_argument("--stop-stage", choices=names, default=names[-1])
+    p.add_argument("--force", action="store_true", help="redo stages whose outputs exist")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    extra = (args.corpus,) if corpus_help is not None else ()
+    try:
+        cfg = load_config(config_cls, args.config or conf_dir / f"{args.preset}.yaml")
+        args.exp.mkdir(parents=True, exist_ok=True)
+        first, last = names.index(args.stage), names.index(args.stop_stage)
+        for name in names[first : last + 1]:
+            log.info("stage %s", name)
+            stages[name](cfg, args.exp, *extra, force=args.force)
+    except RECIPE_ERRORS as e:
+        print(f"{conf_dir.parent.name}: error: {e}", file=sys.stderr)
+        return 2
+    return 0
