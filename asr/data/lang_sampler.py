@@ -29,12 +29,10 @@ at the next batch (:meth:`state_dict` / :meth:`load_state_dict`, as
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from torch.utils.data import Sampler
-
-from asr.data.sampler import DurationBucketSampler
+from asr.data.sampler import DurationBucketSampler, EpochBatchSampler
 
 __all__ = ["LanguageBalancedSampler", "language_probabilities"]
 
@@ -63,7 +61,7 @@ def language_probabilities(sizes: dict[str, float], temperature: float) -> dict[
     return {k: v / z for k, v in scaled.items()}
 
 
-class LanguageBalancedSampler(Sampler[list[int]]):
+class LanguageBalancedSampler(EpochBatchSampler):
     """Yield one-language lists of dataset indices, languages drawn with temperature.
 
     Each epoch has ``batches_per_epoch`` batches (default: as many as one pass
@@ -133,14 +131,7 @@ class LanguageBalancedSampler(Sampler[list[int]]):
         self.batches_per_epoch = batches_per_epoch or self.natural_batches
         self.num_utterances = len(langs)
         self.max_batch_seconds = float(max_batch_seconds)
-        self.seed = seed
-        self.drop_last = drop_last
-        self.rank = rank
-        self.world_size = world_size
-        self.epoch = 0
-        self._start = 0
-        self._yielded = 0
-        self._cache: tuple[int, list[list[int]]] | None = None
+        super().__init__(seed, drop_last, rank, world_size)
 
     def _language_batches(self, lang: str, epoch: int, cycle: int) -> list[list[int]]:
         """Pass ``cycle`` of ``epoch`` over ``lang``'s batches, as dataset indices."""
@@ -163,67 +154,11 @@ class LanguageBalancedSampler(Sampler[list[int]]):
             batches.append(queues[lang].pop())
         return batches
 
-    def _rank_batches(self, epoch: int) -> list[list[int]]:
-        if self._cache is not None and self._cache[0] == epoch:
-            return self._cache[1]
-        batches = self._all_batches(epoch)
-        ws = self.world_size
-        if ws > 1 and len(batches) % ws:
-            if self.drop_last:
-                batches = batches[: len(batches) // ws * ws]
-            else:
-                batches = batches + [batches[k % len(batches)] for k in range(ws - len(batches) % ws)]
-        mine = batches[self.rank :: ws]
-        self._cache = (epoch, mine)
-        return mine
-
     def batch_language(self, batch: Sequence[int]) -> str:
         """The language of a batch this sampler yielded."""
         return self.langs[batch[0]]
 
-    def set_epoch(self, epoch: int) -> None:
-        """Choose the epoch the next iteration yields (the epoch already set keeps a restored position)."""
-        if epoch != self.epoch:
-            self.epoch = epoch
-            self._start = self._yielded = 0
-
-    def __iter__(self) -> Iterator[list[int]]:
-        batches = self._rank_batches(self.epoch)
-        start, self._start = self._start, 0
-        self._yielded = start
-        for k in range(start, len(batches)):
-            self._yielded = k + 1
-            yield list(batches[k])
-
-    def __len__(self) -> int:
-        """Batches the next iteration yields on this rank (fewer after a resume)."""
-        return len(self._rank_batches(self.epoch)) - self._start
-
-    def state_dict(self, batches_consumed: int | None = None) -> dict[str, Any]:
-        """Position for :meth:`load_state_dict` (``batches_consumed``: as in :class:`DurationBucketSampler`)."""
-        if batches_consumed is None:
-            batches_consumed = max(self._yielded, self._start)
-        return {
-            "epoch": self.epoch,
-            "batches_consumed": int(batches_consumed),
-            "seed": self.seed,
-            "world_size": self.world_size,
-            "max_batch_seconds": self.max_batch_seconds,
-            "num_utterances": self.num_utterances,
-            "temperature": self.temperature,
-            "batches_per_epoch": self.batches_per_epoch,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Resume after ``state["batches_consumed"]`` batches of ``state["epoch"]``.
-
-        Raises:
-            ValueError: the state came from a sampler whose batches would differ.
-        """
-        for key in ("seed", "world_size", "max_batch_seconds", "num_utterances", "temperature", "batches_per_epoch"):
-            mine = getattr(self, key)
-            if key in state and state[key] != mine:
-                raise ValueError(f"sampler state has {key}={state[key]}, this sampler {mine}")
-        self.epoch = int(state["epoch"])
-        self._start = int(state["batches_consumed"])
-        self._yielded = self._start
+    def _identity(self) -> dict[str, Any]:
+        return {**super()._identity(), "max_batch_seconds": self.max_batch_seconds,
+                "num_utterances": self.num_utterances, "temperature": self.temperature,
+                "batches_per_epoch": self.batches_per_epoch}
