@@ -220,10 +220,22 @@ def write_run_config(
         "tokenizer": {"kind": tokenizer.kind, "vocab_size": tokenizer.vocab_size},
         "world_size": ctx.world_size,
     }
+    save_run_config(out, config, ctx, fixed=("model", "tokenizer"))
+
+
+def save_run_config(out: Path, config: dict[str, Any], ctx: DistContext, fixed: Sequence[str]) -> None:
+    """Write ``config`` (with a ``train`` dict) to ``OUT/run_config.json`` atomically (rank 0).
+
+    A resumed run must agree with the saved one on the ``fixed`` keys; changed
+    ``train`` options are allowed and logged.
+
+    Raises:
+        ValueError: a ``fixed`` key differs from the saved run's.
+    """
     path = out / RUN_CONFIG
     if path.is_file():
         old = json.loads(path.read_text())
-        for key in ("model", "tokenizer"):
+        for key in fixed:
             if old.get(key) != config[key]:
                 raise ValueError(f"{out} holds a run with a different {key} config; use another output directory")
         changed = sorted(k for k in config["train"] if old.get("train", {}).get(k) != config["train"][k])

@@ -94,12 +94,12 @@ from asr.train.loop import (
     METRICS_CSV,
     MODEL_DIR,
     PLOT_INTERVAL_S,
-    RUN_CONFIG,
     SUMMARY_JSON,
     AddTargets,
     MetricsLog,
     TrainState,
     _read,
+    save_run_config,
     _stable_int,
     compute_cmvn,
     evaluate,
@@ -356,24 +356,6 @@ def _resolve_config(
     return cfg
 
 
-def _write_run_config(out: Path, config: dict[str, Any], ctx: DistContext) -> None:
-    path = out / RUN_CONFIG
-    if path.is_file():
-        old = json.loads(path.read_text())
-        for key in ("model", "tokenizers", "init_from", "policy", "k"):
-            if old.get(key) != config[key]:
-                raise ValueError(f"{out} holds a run with a different {key}; use another output directory")
-        changed = sorted(k for k in config["train"] if old.get("train", {}).get(k) != config["train"][k])
-        if changed:
-            log.warning("resuming %s with changed training options %s", out, changed)
-    if ctx.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(json.dumps(config, indent=2) + "\n")
-        os.replace(tmp, path)
-    barrier(ctx)
-
-
 def set_train_mode(model: nn.Module) -> None:
     """``model.train()``, then eval mode for every module of ``frontend``/``encoder`` whose
     parameters are all frozen (a frozen block keeps its dropout off and BatchNorm statistics fixed)."""
@@ -445,7 +427,7 @@ def train_multilingual(
     t0 = time.perf_counter()
     cfg = _resolve_config(cfg, list(manifests), tokenizers, phone_tokenizer)
     weights = dict(task_weights or {})
-    _write_run_config(out, {
+    save_run_config(out, {
         "model": cfg.to_dict(),
         "train": train_cfg.to_dict(),
         "tokenizers": {lang: {"kind": t.kind, "vocab_size": t.vocab_size} for lang, t in sorted(tokenizers.items())},
@@ -457,7 +439,7 @@ def train_multilingual(
         "k": k,
         "l2sp_alpha": l2sp_alpha,
         "world_size": ctx.world_size,
-    }, ctx)
+    }, ctx, fixed=("model", "tokenizers", "init_from", "policy", "k"))
 
     torch.manual_seed(train_cfg.seed)
     report: LoadReport | None = None
