@@ -53,10 +53,16 @@ class DistContext:
 
 
 def pick_device(name: str, local_rank: int = 0) -> torch.device:
-    """``auto`` -> ``cuda:<local_rank>`` when CUDA is available, else ``cpu``; other names as given."""
+    """``auto`` -> ``cuda:<local_rank>`` when CUDA is available, else ``cpu``; other names as given.
+
+    Raises:
+        ValueError: CUDA asked for on a machine without a visible CUDA device.
+    """
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but no CUDA device is visible; use --device cpu or auto")
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", local_rank)
     return device
