@@ -35,6 +35,8 @@ def test_smoke_preset_runs_every_stage(tmp_path):
         assert (exp / "hybrid" / lang / "model" / "config.json").exists()
         assert "\\data\\" in (exp / "lm" / f"{lang}.arpa").read_text()[:20]
     assert (exp / "ctc" / "model" / "model.safetensors").exists()
+    report = (exp / "report.md").read_text()
+    assert "Hybrid alignments: phone boundaries within 20 ms" in report  # measured against espeak-ng's times
     # a second run finds the corpus done and only redoes the cheap stages
     again = subprocess.run(cmd + ["--stage", "prepare", "--stop-stage", "prepare"], capture_output=True, text=True, cwd=ROOT)
     assert again.returncode == 0, again.stderr[-3000:]

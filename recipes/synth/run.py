@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -95,6 +96,8 @@ def prepare(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
             if bad.count:
                 log.warning("%s/%s: %d utterances with unreadable audio left out:\n%s", lang, split, bad.count, bad)
             write_manifest(data / lang / f"{split}.jsonl", good)
+            # espeak-ng's phone times beside the manifest: the hybrid system measures its alignments on them
+            shutil.copyfile(corpus / lang / f"{split}.align.jsonl", data / lang / f"{split}.align.jsonl")
             everything.extend(good)
             report[f"{lang}/{split}"] = {"utts": len(good), "bad": bad.count,
                                          "hours": round(sum(u.duration for u in good) / 3600, 4)}
@@ -275,6 +278,7 @@ def report(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
         lines += ["", "![WER per language](results.png)", "", "## Every system and test set", "", to_markdown(rows)]
     else:
         lines += ["", "No system results yet."]
+    lines += _alignment_lines(cfg, exp)
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.hist(list(durations.values()), bins=30, label=list(durations), stacked=True)
     ax.set_xlabel("utterance duration (s)")
@@ -288,6 +292,25 @@ def report(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     text = "\n".join(lines)
     (exp / "report.md").write_text(text)
     print(text)
+
+
+def _alignment_lines(cfg: RecipeConfig, exp: Path) -> list[str]:
+    """Report lines: the hybrid system's phone-boundary accuracy against espeak-ng's, per language."""
+    rows = []
+    for lang in cfg.langs:
+        log_path = exp / "hybrid" / lang / "model" / "train_log.json"
+        if not log_path.exists():
+            continue
+        quality = json.loads(log_path.read_text()).get("alignment_accuracy_20ms") or {}
+        cells = [f"{100 * q['ref_within']:.1f}" if q else "-" for q in quality.values()]
+        if any(c != "-" for c in cells):
+            rows.append((lang, list(quality), cells))
+    if not rows:
+        return []
+    stages = rows[0][1]
+    return ["", "## Hybrid alignments: phone boundaries within 20 ms of espeak-ng's (%)", "",
+            "| lang | " + " | ".join(stages) + " |", "|---|" + "---|" * len(stages),
+            *[f"| {lang} | " + " | ".join(cells) + " |" for lang, _, cells in rows]]
 
 
 STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "report": report}
