@@ -68,7 +68,7 @@ from asr.data.dataset import AudioDataset, SkipReport
 from asr.data.manifest import Utterance, read_manifest
 from asr.data.sampler import DurationBucketSampler
 from asr.decoding.greedy import greedy_search
-from asr.features import CMVNStats
+from asr.features import CMVNStats, FeatureExtractor
 from asr.losses import ctc_loss
 from asr.metrics import score
 from asr.models.ctc import CTCModel, ModelConfig, save_model_dir
@@ -412,36 +412,42 @@ def planned_steps(sampler: DurationBucketSampler, cfg: TrainConfig) -> int:
     return min(total, cfg.max_steps) if cfg.max_steps else total
 
 
-def compute_cmvn(model: CTCModel, utts: Sequence[Utterance], max_utts: int) -> None:
-    """Fill ``model.frontend``'s global CMVN from the first ``max_utts`` utterances (no-op without global CMVN)."""
-    if model.cfg.features.cmvn != "global":
+def compute_cmvn(frontend: FeatureExtractor, utts: Sequence[Utterance], max_utts: int) -> None:
+    """Fill ``frontend``'s global CMVN from the first ``max_utts`` utterances (no-op without global CMVN)."""
+    if frontend.cfg.cmvn != "global":
         return
     stats = CMVNStats()
-    model.frontend.eval()
+    frontend.eval()
     with torch.no_grad():
         for item in AudioDataset(utts[:max_utts]):
             if "error" not in item:  # bad audio was logged by the dataset
-                feats, lengths = model.frontend.base_features(item["wav"][None])
+                feats, lengths = frontend.base_features(item["wav"][None])
                 stats.update(feats, lengths)
-    model.frontend.set_cmvn(stats.finalize())
-    model.frontend.train()
+    frontend.set_cmvn(stats.finalize())
+    frontend.train()
 
 
 def resume_or_start(
     ckpt_dir: Path,
-    model: CTCModel,
+    model: nn.Module,
     optimizer: torch.optim.Optimizer,
     scheduler: Any,
-    data: TrainData,
+    data: Any,
     metrics: MetricsLog,
     cfg: TrainConfig,
     ctx: DistContext,
+    fresh_cmvn: bool = True,
 ) -> TrainState:
-    """Load the latest checkpoint (and cut ``metrics.csv`` back to it), or start fresh with CMVN stats."""
+    """Load the latest checkpoint (and cut ``metrics.csv`` back to it), or start fresh.
+
+    ``model`` has a ``frontend`` (:class:`~asr.features.FeatureExtractor`) and
+    ``data`` a ``train`` list and a ``sampler``; a fresh start fills the global
+    CMVN from the training data unless ``fresh_cmvn`` is off (pre-trained weights).
+    """
     path = ckpt.latest_checkpoint(ckpt_dir)
     if path is None:
-        if ctx.is_main:  # DDP copies rank 0's buffers to the other ranks
-            compute_cmvn(model, data.train, cfg.cmvn_max_utts)
+        if ctx.is_main and fresh_cmvn:  # DDP copies rank 0's buffers to the other ranks
+            compute_cmvn(model.frontend, data.train, cfg.cmvn_max_utts)
         metrics.truncate(0)
         return TrainState()
     saved = ckpt.load_checkpoint(path, model, optimizer, scheduler)

@@ -57,7 +57,6 @@ import logging
 import math
 import os
 import time
-import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,7 +100,7 @@ from asr.train.loop import (
     _read,
     save_run_config,
     _stable_int,
-    compute_cmvn,
+    resume_or_start,
     evaluate,
     fold_loss,
     log_train,
@@ -457,7 +456,7 @@ def train_multilingual(
         total_steps = min(total_steps, train_cfg.max_steps)
     optimizer, scheduler = build_optimizer(model, train_cfg, total_steps=total_steps)
     metrics = MetricsLog(out / METRICS_CSV, enabled=ctx.is_main)
-    state = _resume_or_start(out / CHECKPOINTS, model, optimizer, scheduler, data, metrics, train_cfg, ctx,
+    state = resume_or_start(out / CHECKPOINTS, model, optimizer, scheduler, data, metrics, train_cfg, ctx,
                              fresh_cmvn=init_from is None)
     model.to(ctx.device)
     reference = {n: t.to(ctx.device) for n, t in reference.items()}
@@ -482,40 +481,6 @@ def train_multilingual(
     summary = _finalize(run, report, policy, phone_tokenizer, wall_s=time.perf_counter() - t0)
     teardown(ctx)
     return summary
-
-
-def _resume_or_start(
-    ckpt_dir: Path,
-    model: MultilingualCTC,
-    optimizer: torch.optim.Optimizer,
-    scheduler: Any,
-    data: MultiData,
-    metrics: MetricsLog,
-    cfg: TrainConfig,
-    ctx: DistContext,
-    fresh_cmvn: bool,
-) -> TrainState:
-    """Load the latest checkpoint (and cut ``metrics.csv`` back to it), or start (CMVN stats unless pre-trained)."""
-    path = ckpt.latest_checkpoint(ckpt_dir)
-    if path is None:
-        if ctx.is_main and fresh_cmvn:
-            # loop.compute_cmvn reads model.cfg.features and model.frontend only
-            compute_cmvn(types.SimpleNamespace(cfg=model.cfg.base, frontend=model.frontend), data.train,
-                         cfg.cmvn_max_utts)
-        metrics.truncate(0)
-        return TrainState()
-    saved = ckpt.load_checkpoint(path, model, optimizer, scheduler)
-    state = TrainState(**{f.name: saved[f.name] for f in dataclasses.fields(TrainState) if f.name in saved})
-    if state.epoch_complete:
-        state = dataclasses.replace(state, epoch=state.epoch + 1, batches_consumed=0, epoch_complete=False)
-    else:
-        data.sampler.load_state_dict(saved["sampler"])
-    data.sampler.set_epoch(state.epoch)
-    metrics.truncate(state.metrics_rows)
-    if ctx.is_main:
-        log.info("resumed from %s: update %d, epoch %d, batch %d", path, state.step, state.epoch,
-                 state.batches_consumed)
-    return state
 
 
 def _batch_loss(run: MultiRun, batch: dict[str, Any]) -> Tensor:
