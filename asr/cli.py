@@ -30,6 +30,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from asr.train.config import add_train_options
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
@@ -92,17 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--config", type=Path, default=None, help="hybrid: YAML of HybridConfig fields")
     s.add_argument("--preset", default="tiny", help="model size: tiny, small, medium")
     s.add_argument("--model-config", type=Path, default=None, help="YAML overriding ModelConfig fields")
-    s.add_argument("--train-config", type=Path, default=None, help="YAML of TrainConfig fields")
     s.add_argument("--encoder", default=None, help="registered encoder (conformer, blstm)")
-    s.add_argument("--epochs", type=int, default=None)
-    s.add_argument("--max-steps", type=int, default=None)
-    s.add_argument("--batch-seconds", type=float, default=None, help="padded audio seconds per batch")
-    s.add_argument("--grad-accum", type=int, default=None)
-    s.add_argument("--lr", type=float, default=None)
-    s.add_argument("--warmup-steps", type=int, default=None)
-    s.add_argument("--device", default=None, help="auto, cpu or cuda")
-    s.add_argument("--seed", type=int, default=None)
-    s.add_argument("--no-progress", action="store_true")
+    add_train_options(s)
 
     s = sub.add_parser("decode", help="decode a manifest with a trained model directory")
     s.add_argument("model_dir", type=Path)
@@ -182,9 +175,9 @@ def _train_hybrid(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     if args.system == "hybrid":
         return _train_hybrid(args)
-    from asr.config import load_config, load_yaml
+    from asr.config import load_yaml
     from asr.models.ctc import ModelConfig
-    from asr.train.config import TrainConfig
+    from asr.train.config import train_config_from_args
     from asr.train.loop import init_tokenizer, train_ctc
 
     model_fields = {**ModelConfig.preset(args.preset).to_dict()}
@@ -193,13 +186,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.encoder:
         model_fields["encoder"] = args.encoder
     model_cfg = ModelConfig.from_dict(model_fields, source=str(args.model_config or args.preset))
-    flags = {"epochs": args.epochs, "max_steps": args.max_steps, "max_batch_seconds": args.batch_seconds,
-             "grad_accum": args.grad_accum, "lr": args.lr, "warmup_steps": args.warmup_steps,
-             "device": args.device, "seed": args.seed}
-    flags = {k: v for k, v in flags.items() if v is not None}
-    if args.no_progress:
-        flags["progress"] = False
-    train_cfg = load_config(TrainConfig, args.train_config, **flags) if args.train_config else TrainConfig(**flags)
+    train_cfg = train_config_from_args(args)
     tokenizer = init_tokenizer(args.out, args.units, args.train, args.vocab_size, args.lexicon)
     summary = train_ctc(args.train, args.dev, args.out, model_cfg, train_cfg, tokenizer)
     print(json.dumps(summary, indent=2))

@@ -25,6 +25,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from asr.train.config import add_train_options
+
 __all__ = ["add_finetune_arguments", "run_finetune", "finetune_config"]
 
 log = logging.getLogger(__name__)
@@ -47,18 +49,9 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> None:
                         help="L2-SP strength (default 0.01 with --policy l2sp, else 0)")
     parser.add_argument("--units", choices=("char", "bpe", "unigram"), default="char")
     parser.add_argument("--vocab-size", type=int, default=500, help="sentencepiece units, blank included")
-    parser.add_argument("--train-config", type=Path, default=None, help="YAML of TrainConfig fields")
     parser.add_argument("--phone-weight", type=float, default=None,
                         help="weight of the universal phone task (default: DEFAULT_WEIGHTS; 0 = off)")
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--max-steps", type=int, default=None)
-    parser.add_argument("--batch-seconds", type=float, default=None, help="padded audio seconds per batch")
-    parser.add_argument("--grad-accum", type=int, default=None)
-    parser.add_argument("--lr", type=float, default=None)
-    parser.add_argument("--warmup-steps", type=int, default=None)
-    parser.add_argument("--device", default=None, help="auto, cpu or cuda")
-    parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--no-progress", action="store_true")
+    add_train_options(parser)
 
 
 def _same_symbols(a: Any, b: Any) -> bool:
@@ -107,18 +100,11 @@ def finetune_config(init_from: str | Path, lang: str, tokenizer: Any) -> tuple[A
 
 def run_finetune(args: argparse.Namespace) -> int:
     """``asr finetune``: build the tokenizer, initialise from ``--from``, train, print the summary."""
-    from asr.config import load_config
-    from asr.train.config import TrainConfig
+    from asr.train.config import train_config_from_args
     from asr.train.loop import init_tokenizer
     from asr.train.multilingual import train_multilingual
 
-    flags = {"epochs": args.epochs, "max_steps": args.max_steps, "max_batch_seconds": args.batch_seconds,
-             "grad_accum": args.grad_accum, "lr": args.lr, "warmup_steps": args.warmup_steps,
-             "device": args.device, "seed": args.seed}
-    flags = {k: v for k, v in flags.items() if v is not None}
-    if args.no_progress:
-        flags["progress"] = False
-    train_cfg = load_config(TrainConfig, args.train_config, **flags) if args.train_config else TrainConfig(**flags)
+    train_cfg = train_config_from_args(args)
     alpha = args.l2sp_alpha if args.l2sp_alpha is not None else (0.01 if args.policy == "l2sp" else 0.0)
     if args.policy == "top-k" and args.k < 1:
         raise ValueError("--policy top-k needs --k N (N >= 1 encoder blocks to train)")

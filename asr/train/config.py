@@ -7,11 +7,13 @@ and rejects unknown keys. The model's structure is :class:`asr.models.ctc.ModelC
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-__all__ = ["TrainConfig"]
+__all__ = ["TrainConfig", "add_train_options", "train_config_from_args"]
 
 
 @dataclass(frozen=True)
@@ -95,3 +97,33 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """JSON/YAML-safe dict (tuples as lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+# command-line flag -> TrainConfig field, for the options every training command shares
+_FLAG_FIELDS = {"epochs": "epochs", "max_steps": "max_steps", "batch_seconds": "max_batch_seconds",
+                "grad_accum": "grad_accum", "lr": "lr", "warmup_steps": "warmup_steps", "device": "device",
+                "seed": "seed"}
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """The training options shared by ``asr train`` and ``asr finetune`` (see :func:`train_config_from_args`)."""
+    parser.add_argument("--train-config", type=Path, default=None, help="YAML of TrainConfig fields")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--batch-seconds", type=float, default=None, help="padded audio seconds per batch")
+    parser.add_argument("--grad-accum", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--warmup-steps", type=int, default=None)
+    parser.add_argument("--device", default=None, help="auto, cpu or cuda")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """``--train-config`` YAML (or the defaults) with the flags given on the command line on top."""
+    from asr.config import load_config
+
+    flags = {field: getattr(args, flag) for flag, field in _FLAG_FIELDS.items() if getattr(args, flag) is not None}
+    if args.no_progress:
+        flags["progress"] = False
+    return load_config(TrainConfig, args.train_config, **flags) if args.train_config else TrainConfig(**flags)
