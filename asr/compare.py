@@ -9,8 +9,13 @@ Usage:
 "chars": {...}, "rtf", ...}}}``; test sets are languages for multilingual
 experiments, so every language gets its own row. Optional per-entry fields
 ``params`` (model parameters) and ``train_s`` (training seconds) fill the model
-size and training time columns. A pooled ``all`` row per system is added when it
+size and training time columns, and ``train_hours`` (training audio per test
+set's language; the ``all`` row takes their mean) places the entry on a learning curve. A pooled ``all`` row per system is added when it
 has several test sets (error counts summed, so it is weighted by words).
+
+Learning curves: ``asr compare --curve EXP_5min EXP_15min ...`` reads one
+experiment per training size and plots WER against training hours, one line per
+system, marking where one system overtakes another (:func:`crossovers`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -25,7 +31,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Row", "read_results", "to_markdown", "write_csv", "plot", "add_compare_arguments", "run_compare"]
+__all__ = ["Row", "read_results", "to_markdown", "write_csv", "plot", "curves", "crossovers", "plot_curve",
+           "curve_markdown", "add_compare_arguments", "run_compare"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class Row:
     rtf: float | None
     params: int | None
     train_s: float | None
+    train_hours: float | None = None
 
 
 def _rates(words: dict[str, int] | None) -> tuple[float | None, float | None, float | None, int | None]:
@@ -57,7 +65,7 @@ def _rates(words: dict[str, int] | None) -> tuple[float | None, float | None, fl
 def _row(system: str, test_set: str, r: dict[str, Any]) -> Row:
     sub, dels, ins, n = _rates(r.get("words"))
     return Row(system, test_set, float(r["wer"]), r.get("cer"), sub, dels, ins, n, r.get("rtf"),
-               r.get("params"), r.get("train_s"))
+               r.get("params"), r.get("train_s"), r.get("train_hours"))
 
 
 def _pooled(system: str, entries: dict[str, dict[str, Any]]) -> Row | None:
@@ -76,16 +84,17 @@ def _pooled(system: str, entries: dict[str, dict[str, Any]]) -> Row | None:
         cer = (chars["substitutions"] + chars["deletions"] + chars["insertions"]) / nc if nc else None
     rtfs = [e["rtf"] for e in entries.values() if e.get("rtf") is not None]
     first = next(iter(entries.values()))
+    hours = [e["train_hours"] for e in entries.values() if e.get("train_hours") is not None]
     return Row(system, "all", sub + dels + ins, cer, sub, dels, ins, n, sum(rtfs) / len(rtfs) if rtfs else None,
-               first.get("params"), first.get("train_s"))
+               first.get("params"), first.get("train_s"), sum(hours) / len(hours) if len(hours) == len(entries) else None)
 
 
-def read_results(exps: Sequence[str | os.PathLike]) -> list[Row]:
+def read_results(exps: Sequence[str | os.PathLike], prefix: bool | None = None) -> list[Row]:
     """Rows of every system and test set of the experiments, in file order.
 
     Args:
         exps: experiment directories (each with ``results.json``) or ``results.json`` files.
-            With several, system names become ``<experiment>/<system>``.
+        prefix: name systems ``<experiment>/<system>`` (default: when there are several experiments).
 
     Raises:
         FileNotFoundError: an experiment without ``results.json``.
@@ -98,9 +107,9 @@ def read_results(exps: Sequence[str | os.PathLike]) -> list[Row]:
             raise FileNotFoundError(f"{path}: no such file (run the recipe's score stage first)")
         try:
             results = json.loads(path.read_text(encoding="utf-8"))
-            prefix = f"{path.parent.name}/" if len(exps) > 1 else ""
+            tag = f"{path.parent.name}/" if (len(exps) > 1 if prefix is None else prefix) else ""
             for system, per_set in results.items():
-                name = prefix + system
+                name = tag + system
                 rows += [_row(name, test_set, r) for test_set, r in per_set.items()]
                 pooled = _pooled(name, per_set)
                 if pooled is not None:
@@ -163,12 +172,96 @@ def plot(rows: Sequence[Row], path: str | os.PathLike) -> None:
     plt.close(fig)
 
 
+def curves(rows: Sequence[Row]) -> dict[str, list[tuple[float, float]]]:
+    """Learning curves from rows of several training sizes: ``{system: [(train_hours, wer), ...]}``.
+
+    Per system and size the pooled ``all`` row is used when there is one (else
+    the single test set); rows without ``train_hours`` are left out. Points are
+    sorted by hours; a system name's ``<experiment>/`` prefix is dropped.
+    """
+    best: dict[tuple[str, float], Row] = {}
+    for r in rows:
+        if r.train_hours is None:
+            continue
+        key = (r.system.rsplit("/", 1)[-1], round(r.train_hours, 6))
+        if key not in best or r.test_set == "all":
+            best[key] = r
+    out: dict[str, list[tuple[float, float]]] = {}
+    for (system, hours), r in sorted(best.items(), key=lambda kv: kv[0][1]):
+        out.setdefault(system, []).append((hours, r.wer))
+    return out
+
+
+def crossovers(curve: dict[str, list[tuple[float, float]]]) -> list[tuple[str, str, float]]:
+    """Where one system's WER curve crosses another's: ``[(leader_after, leader_before, hours)]``.
+
+    Between two consecutive sizes both systems were measured at, a change of
+    sign of their WER difference is a crossing; its hours are interpolated
+    linearly in log(hours). ``leader_after`` is the system with the lower WER
+    from that point on.
+    """
+    found = []
+    names = sorted(curve)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            wa, wb = dict(curve[a]), dict(curve[b])
+            xs = sorted(set(wa) & set(wb))
+            for x0, x1 in zip(xs, xs[1:]):
+                d0, d1 = wa[x0] - wb[x0], wa[x1] - wb[x1]
+                if d0 * d1 < 0:
+                    f = d0 / (d0 - d1)
+                    hours = math.exp(math.log(x0) + f * (math.log(x1) - math.log(x0)))
+                    found.append((a, b, hours) if d1 < 0 else (b, a, hours))
+    return found
+
+
+def curve_markdown(curve: dict[str, list[tuple[float, float]]]) -> str:
+    """A markdown table of WER (%) per system (rows) and training hours (columns), crossovers below."""
+    hours = sorted({h for pts in curve.values() for h, _ in pts})
+    lines = ["| system | " + " | ".join(f"{h:.3g} h" for h in hours) + " |", "|---|" + "---:|" * len(hours)]
+    for system, pts in curve.items():
+        wer = dict(pts)
+        lines.append(f"| {system} | " + " | ".join(f"{100 * wer[h]:.1f}" if h in wer else "-" for h in hours) + " |")
+    cross = crossovers(curve)
+    lines.append("")
+    lines += [f"{a} overtakes {b} at about {h:.3g} h of training audio" for a, b, h in cross] or \
+        ["no crossover within the measured sizes"]
+    return "\n".join(lines) + "\n"
+
+
+def plot_curve(curve: dict[str, list[tuple[float, float]]], path: str | os.PathLike, title: str = "") -> None:
+    """WER (%) against training hours (log axis), one line per system, crossovers marked; saved as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.0))
+    for system, pts in curve.items():
+        ax.plot([h for h, _ in pts], [100 * w for _, w in pts], marker="o", label=system)
+    for a, b, h in crossovers(curve):
+        ax.axvline(h, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(f"{a} < {b}\nfrom {h:.2g} h", (h, ax.get_ylim()[1]), fontsize="x-small", va="top", ha="left")
+    ax.set_xscale("log")
+    ax.set_xlabel("training audio (hours per language)")
+    ax.set_ylabel("WER (%)")
+    ax.set_title(title or "learning curves")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add ``asr compare``'s options to ``parser`` (a subparser); returns it."""
     parser.add_argument("exps", nargs="+", metavar="EXP", help="experiment directories with results.json")
     parser.add_argument("--out", type=Path, default=None,
                         help="write OUT/compare.{md,csv,png} (default: the first EXP)")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG chart")
+    parser.add_argument("--curve", action="store_true",
+                        help="the EXPs are one system set at several training sizes: also write "
+                             "curve.{md,png} (WER against training hours, crossovers marked)")
     return parser
 
 
@@ -187,6 +280,17 @@ def run_compare(args: argparse.Namespace) -> int:
     if not args.no_plot:
         plot(rows, out / "compare.png")
     sys.stdout.write(table)
+    if args.curve:
+        curve = curves(read_results(args.exps, prefix=False))
+        if not curve:
+            print("asr compare: error: --curve needs results with train_hours", file=sys.stderr)
+            return 2
+        text = curve_markdown(curve)
+        (out / "curve.md").write_text(text + ("" if args.no_plot else "\n![learning curve](curve.png)\n"),
+                                      encoding="utf-8")
+        if not args.no_plot:
+            plot_curve(curve, out / "curve.png")
+        sys.stdout.write("\n" + text)
     return 0
 
 

@@ -65,3 +65,36 @@ def test_missing_or_malformed_results_fail_clearly(tmp_path, capsys):
     (tmp_path / "results.json").write_text(json.dumps({"ctc": {"en": {"cer": 0.1}}}))
     assert main([str(tmp_path)]) == 2
     assert "not a results.json" in capsys.readouterr().err
+
+
+def test_learning_curve_crossover_from_one_experiment_per_size(tmp_path, capsys):
+    # hybrid improves slowly, ctc fast: ctc goes below hybrid between 0.25 h and 1 h
+    sizes = {"h0.0625": (0.0625, 10, 60), "h0.25": (0.25, 8, 20), "h1": (1.0, 6, 4)}
+    exps = []
+    for name, (hours, hyb_err, ctc_err) in sizes.items():
+        d = tmp_path / name
+        d.mkdir()
+        (d / "results.json").write_text(json.dumps({
+            "hybrid": {"en": result(100 - hyb_err, hyb_err, 0, 0, 0.1, train_hours=hours)},
+            "ctc": {"en": result(100 - ctc_err, ctc_err, 0, 0, 0.01, train_hours=hours)},
+        }))
+        exps.append(str(d))
+    from asr.compare import crossovers, curves
+
+    curve = curves(read_results(exps, prefix=False))
+    assert curve["hybrid"] == [(0.0625, 0.10), (0.25, 0.08), (1.0, 0.06)]
+    [(after, before, hours)] = crossovers(curve)
+    assert (after, before) == ("ctc", "hybrid")
+    # differences +12 and -2 points -> 6/7 of the way from 0.25 h to 1 h in log hours
+    assert hours == pytest.approx(0.25 * 4 ** (12 / 14))
+    out = tmp_path / "report"
+    assert main([*exps, "--curve", "--out", str(out)]) == 0
+    md = (out / "curve.md").read_text()
+    assert "| hybrid | 10.0 | 8.0 | 6.0 |" in md and "ctc overtakes hybrid at about 0.82 h" in md
+    assert (out / "curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert "ctc overtakes hybrid" in capsys.readouterr().out
+
+
+def test_learning_curve_needs_train_hours(exps, capsys):
+    assert main([str(exps[0]), "--curve", "--no-plot"]) == 2
+    assert "train_hours" in capsys.readouterr().err
