@@ -12,8 +12,8 @@ extractor functions, a ``dict`` context shared by encoder blocks), and
 time dimension would not stay dynamic. ``torch.export`` traces the same
 Python the eager model runs, except for the two places that read the longest
 length out of a tensor (``int(lengths.max())`` in the feature framing, and
-``pack_padded_sequence`` in the BLSTM): :class:`ExportableCTC` replaces those
-with shape-only equivalents, so the exported program's frame count follows the
+``pack_padded_sequence`` in the BLSTM): :class:`ExportableCTC` uses shape-only
+equivalents instead (the front end's ``static`` mode, a padded BLSTM pass), so the exported program's frame count follows the
 padded width ``S``. Valid frames are identical; :func:`load_exported` trims
 the output to ``max(out_lengths)`` so shapes match the eager model too.
 
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import tempfile
 import warnings
@@ -48,17 +47,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from asr.features import (
-    EPSILON,
-    FeatureConfig,
-    _dct_lifter_matrix,
-    _frame_mask,
-    _mel_banks,
-    _povey_window,
-    compute_deltas,
-    num_frames,
-    utterance_cmvn,
-)
+from asr.features import FeatureConfig, _frame_mask, base_features, feature_constants, normalise_and_context
 from asr.models.ctc import MODEL_CONFIG, CTCModel, load_model_dir
 from asr.models.encoders import MIN_INPUT_FRAMES, SUBSAMPLING, BLSTMEncoder, ConformerEncoder, Encoder
 
@@ -97,75 +86,16 @@ def min_samples(cfg: FeatureConfig) -> int:
 # ---------------------------------------------------------------------------
 
 
-def _frames_static(wav: Tensor, lengths: Tensor, cfg: FeatureConfig) -> Tensor:
-    """``(B, S)`` -> frames ``(B, T, window_size)`` with ``T = num_frames(S)`` (not ``max(lengths)``).
-
-    Same frames as :func:`asr.features._frames` for every frame inside an
-    utterance; frames past it hold junk, masked later.
-    """
-    size, shift = cfg.window_size, cfg.window_shift
-    S = wav.shape[1]
-    if cfg.snip_edges:
-        return wav.unfold(1, size, shift)  # (S - size) // shift + 1 frames, the samples past the last ignored
-    T = (S + shift // 2) // shift
-    need = (T - 1) * shift + size
-    pad = size // 2 - shift // 2
-    n = lengths[:, None]
-    idx = torch.arange(need, device=wav.device)[None, :] - pad  # (1, need)
-    idx = torch.where(idx < 0, -idx - 1, idx)
-    idx = torch.where(idx >= n, 2 * n - 1 - idx, idx)
-    idx = torch.minimum(idx.clamp(min=0), (n - 1).clamp(min=0))  # (B, need)
-    return wav.gather(1, idx).unfold(1, size, shift)
-
-
-def _feature_constants(cfg: FeatureConfig) -> dict[str, Tensor]:
-    """The constant matrices of the front end, made before tracing (they become buffers)."""
-    consts = {
-        "window": _povey_window(cfg.window_size).clone(),  # (L,)
-        "mel_banks": _mel_banks(cfg.mel_bins, cfg.n_fft, cfg.sample_rate, cfg.low_freq, cfg.high_freq).clone(),
-    }
-    if cfg.kind == "mfcc":
-        consts["dct"] = _dct_lifter_matrix(cfg.mel_bins, cfg.num_ceps, float(cfg.cepstral_lifter)).clone()
-    return consts
-
-
 def _features_static(
     wav: Tensor, lengths: Tensor, cfg: FeatureConfig, consts: dict[str, Tensor], cmvn: nn.Module | None
 ) -> tuple[Tensor, Tensor]:
     """:class:`~asr.features.FeatureExtractor` in eval mode, ``T`` following ``S``.
 
-    ``wav (B, S)`` float32, ``lengths (B,)`` -> ``feats (B, T, F)``, ``frame_lengths (B,)``.
-    Mirrors ``_log_mel`` / ``fbank`` / ``mfcc`` (dither off) line for line;
-    ``consts`` from :func:`_feature_constants`.
+    ``wav (B, S)`` float32, ``lengths (B,)`` -> ``feats (B, T, F)``, ``frame_lengths (B,)``;
+    ``consts`` from :func:`asr.features.feature_constants` (buffers of the exported module).
     """
-    frame_lengths = num_frames(lengths, cfg)
-    frames = _frames_static(wav * cfg.waveform_scale, lengths, cfg)  # (B, T, L)
-    if cfg.remove_dc_offset:
-        frames = frames - frames.mean(dim=-1, keepdim=True)
-    log_energy = frames.pow(2).sum(-1).clamp(min=EPSILON).log()  # (B, T)
-    if cfg.energy_floor > 0.0:
-        log_energy = log_energy.clamp(min=math.log(cfg.energy_floor))
-    if cfg.preemphasis != 0.0:
-        previous = torch.cat([frames[..., :1], frames[..., :-1]], dim=-1)
-        frames = frames - cfg.preemphasis * previous
-    frames = frames * consts["window"]
-    spectrum = torch.fft.rfft(frames, n=cfg.n_fft)
-    power = spectrum.real.square() + spectrum.imag.square()  # (B, T, n_fft // 2 + 1)
-    feats = torch.matmul(power, consts["mel_banks"].T).clamp(min=EPSILON).log()  # (B, T, M)
-    if cfg.kind == "mfcc":
-        feats = torch.matmul(feats, consts["dct"])  # (B, T, C)
-        if cfg.use_energy:
-            feats = torch.cat([log_energy.unsqueeze(-1), feats[..., 1:]], dim=-1)
-    elif cfg.use_energy:
-        feats = torch.cat([log_energy.unsqueeze(-1), feats], dim=-1)
-    feats = feats * _frame_mask(frame_lengths, feats.shape[1]).unsqueeze(-1)
-    if cfg.cmvn == "utterance":
-        feats = utterance_cmvn(feats, frame_lengths)
-    elif cmvn is not None:
-        feats = cmvn(feats, frame_lengths)
-    if cfg.deltas > 0:
-        feats = compute_deltas(feats, cfg.deltas, cfg.delta_window, frame_lengths)
-    return feats, frame_lengths
+    feats, frame_lengths = base_features(wav, lengths, cfg, consts, static=True)
+    return normalise_and_context(feats, frame_lengths, cfg, cmvn), frame_lengths
 
 
 def _reverse_within(x: Tensor, lengths: Tensor) -> Tensor:
@@ -239,7 +169,7 @@ class ExportableCTC(nn.Module):
         self.model = model.eval()
         self.cfg = model.cfg
         self._const_names = []
-        for name, value in _feature_constants(model.cfg.features).items():
+        for name, value in feature_constants(model.cfg.features).items():
             self.register_buffer(f"feature_{name}", value.to(model.head.weight.device), persistent=False)
             self._const_names.append(name)
 

@@ -46,6 +46,9 @@ __all__ = [
     "num_frames",
     "fbank",
     "mfcc",
+    "feature_constants",
+    "base_features",
+    "normalise_and_context",
     "compute_deltas",
     "splice",
     "utterance_cmvn",
@@ -252,11 +255,15 @@ def _prepare(wav: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor]:
     return wav, lengths
 
 
-def _frames(wav: Tensor, lengths: Tensor, cfg: FeatureConfig) -> tuple[Tensor, Tensor]:
+def _frames(wav: Tensor, lengths: Tensor, cfg: FeatureConfig, static: bool = False) -> tuple[Tensor, Tensor]:
     """Cut each signal into overlapping frames.
 
     Args:
         wav: ``(B, N)`` float32; lengths: ``(B,)`` valid samples per row.
+        static: take ``T`` from the padded width ``N`` (``num_frames(N)``)
+            instead of ``max(frame_lengths)``, so no size depends on tensor
+            values (``torch.export``); frames past each utterance differ, the
+            others are the same.
 
     Returns:
         frames ``(B, T, window_size)`` with ``T = max(frame_lengths)``, and
@@ -265,9 +272,14 @@ def _frames(wav: Tensor, lengths: Tensor, cfg: FeatureConfig) -> tuple[Tensor, T
     size, shift = cfg.window_size, cfg.window_shift
     frame_lengths = num_frames(lengths, cfg)
     B = wav.shape[0]
-    T = int(frame_lengths.max()) if B else 0
-    if T == 0:
-        return wav.new_zeros(B, 0, size), frame_lengths
+    if static:
+        if cfg.snip_edges:  # every frame of the padded width; the samples past the last one are ignored
+            return wav.unfold(1, size, shift), frame_lengths
+        T = num_frames(wav.shape[1], cfg)
+    else:
+        T = int(frame_lengths.max()) if B else 0
+        if T == 0:
+            return wav.new_zeros(B, 0, size), frame_lengths
     need = (T - 1) * shift + size
     if cfg.snip_edges:
         wav = F.pad(wav, (0, max(0, need - wav.shape[1])))[:, :need]
@@ -294,15 +306,28 @@ def _frame_mask(frame_lengths: Tensor, T: int) -> Tensor:
 # ---------------------------------------------------------------------------
 
 
-def _log_mel(wav: Tensor, lengths: Tensor | None, cfg: FeatureConfig) -> tuple[Tensor, Tensor, Tensor]:
-    """Shared fbank/mfcc front: ``(B, N)`` -> log-mel ``(B, T, M)``, log-energy ``(B, T)``, lengths."""
-    wav, lengths = _prepare(wav, lengths)
-    frames, frame_lengths = _frames(wav * cfg.waveform_scale, lengths, cfg)  # (B, T, L)
-    B, T = frames.shape[:2]
-    if T == 0:  # every signal shorter than one window
-        return frames.new_zeros(B, 0, cfg.mel_bins), frames.new_zeros(B, 0), frame_lengths
-    if cfg.dither != 0.0:
-        frames = frames + cfg.dither * torch.randn_like(frames)
+def feature_constants(cfg: FeatureConfig, kind: str | None = None) -> dict[str, Tensor]:
+    """The constant matrices of fbank (``kind="fbank"``) or mfcc (default ``cfg.kind``).
+
+    ``{"window": (L,), "mel_banks": (M, n_fft // 2 + 1)}``, plus ``"dct": (M, C)``
+    for mfcc. Fresh tensors, so a module may register them as buffers.
+    """
+    consts = {
+        "window": _povey_window(cfg.window_size).clone(),
+        "mel_banks": _mel_banks(cfg.mel_bins, cfg.n_fft, cfg.sample_rate, cfg.low_freq, cfg.high_freq).clone(),
+    }
+    if (kind or cfg.kind) == "mfcc":
+        consts["dct"] = _dct_lifter_matrix(cfg.mel_bins, cfg.num_ceps, float(cfg.cepstral_lifter)).clone()
+    return consts
+
+
+def _spectral(frames: Tensor, cfg: FeatureConfig, consts: dict[str, Tensor]) -> Tensor:
+    """Frames ``(B, T, L)`` -> fbank ``(B, T, M [+1])`` or, with ``consts["dct"]``, mfcc ``(B, T, C)``.
+
+    Kaldi's order: DC removal, raw log energy, pre-emphasis, window, power
+    spectrum, mel, log; mfcc: DCT + lifter, c0 replaced by the energy with
+    ``use_energy`` (fbank: energy prepended).
+    """
     if cfg.remove_dc_offset:
         frames = frames - frames.mean(dim=-1, keepdim=True)
     # Kaldi's default raw energy: after DC removal, before pre-emphasis and window.
@@ -312,12 +337,46 @@ def _log_mel(wav: Tensor, lengths: Tensor | None, cfg: FeatureConfig) -> tuple[T
     if cfg.preemphasis != 0.0:
         previous = torch.cat([frames[..., :1], frames[..., :-1]], dim=-1)  # x[-1] := x[0]
         frames = frames - cfg.preemphasis * previous
-    frames = frames * _povey_window(cfg.window_size).to(frames.device)
+    frames = frames * consts["window"].to(frames.device)
     spectrum = torch.fft.rfft(frames, n=cfg.n_fft)  # zero-pads each frame to n_fft
     power = spectrum.real.square() + spectrum.imag.square()  # (B, T, n_fft // 2 + 1)
-    banks = _mel_banks(cfg.mel_bins, cfg.n_fft, cfg.sample_rate, cfg.low_freq, cfg.high_freq)
-    mel = torch.matmul(power, banks.to(power.device).T)  # (B, T, M)
-    return mel.clamp(min=EPSILON).log(), log_energy, frame_lengths
+    feats = torch.matmul(power, consts["mel_banks"].to(power.device).T).clamp(min=EPSILON).log()  # (B, T, M)
+    if "dct" in consts:
+        feats = torch.matmul(feats, consts["dct"].to(feats.device))  # (B, T, C)
+        if cfg.use_energy:
+            feats = torch.cat([log_energy.unsqueeze(-1), feats[..., 1:]], dim=-1)
+    elif cfg.use_energy:
+        feats = torch.cat([log_energy.unsqueeze(-1), feats], dim=-1)
+    return feats
+
+
+def base_features(
+    wav: Tensor,
+    lengths: Tensor,
+    cfg: FeatureConfig,
+    consts: dict[str, Tensor] | None = None,
+    static: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """fbank or mfcc (``consts`` decide: :func:`feature_constants`) of a prepared batch.
+
+    Args:
+        wav: ``(B, N)`` float32 in [-1, 1]; lengths: ``(B,)`` int64 samples.
+        consts: from :func:`feature_constants` (default: those of ``cfg.kind``).
+        static: frame count from ``N``, no dither (the export path; see :func:`_frames`).
+
+    Returns:
+        feats ``(B, T, cfg.base_dim)``, zero past each utterance; frame_lengths ``(B,)``.
+    """
+    consts = feature_constants(cfg) if consts is None else consts
+    frames, frame_lengths = _frames(wav * cfg.waveform_scale, lengths, cfg, static)  # (B, T, L)
+    B, T = frames.shape[:2]
+    dim = consts["dct"].shape[1] if "dct" in consts else consts["mel_banks"].shape[0] + int(cfg.use_energy)
+    if not static and T == 0:  # every signal shorter than one window
+        return frames.new_zeros(B, 0, dim), frame_lengths
+    if cfg.dither != 0.0 and not static:
+        frames = frames + cfg.dither * torch.randn_like(frames)
+    feats = _spectral(frames, cfg, consts)
+    return feats * _frame_mask(frame_lengths, feats.shape[1]).unsqueeze(-1), frame_lengths
 
 
 def fbank(
@@ -336,11 +395,7 @@ def fbank(
         first), zero past each utterance's frames; frame_lengths ``(B,)`` int64.
     """
     cfg = cfg or FeatureConfig(kind="fbank")
-    feats, log_energy, frame_lengths = _log_mel(wav, lengths, cfg)
-    if cfg.use_energy:
-        feats = torch.cat([log_energy.unsqueeze(-1), feats], dim=-1)
-    mask = _frame_mask(frame_lengths, feats.shape[1])
-    return feats * mask.unsqueeze(-1), frame_lengths
+    return base_features(*_prepare(wav, lengths), cfg, feature_constants(cfg, "fbank"))
 
 
 def mfcc(
@@ -361,13 +416,7 @@ def mfcc(
         frame_lengths ``(B,)`` int64.
     """
     cfg = cfg or FeatureConfig(kind="mfcc")
-    log_mel, log_energy, frame_lengths = _log_mel(wav, lengths, cfg)
-    dct = _dct_lifter_matrix(cfg.mel_bins, cfg.num_ceps, float(cfg.cepstral_lifter)).to(log_mel.device)
-    feats = torch.matmul(log_mel, dct)  # (B, T, C)
-    if cfg.use_energy:
-        feats = torch.cat([log_energy.unsqueeze(-1), feats[..., 1:]], dim=-1)
-    mask = _frame_mask(frame_lengths, feats.shape[1])
-    return feats * mask.unsqueeze(-1), frame_lengths
+    return base_features(*_prepare(wav, lengths), cfg, feature_constants(cfg, "mfcc"))
 
 
 _EXTRACTORS = {"fbank": fbank, "mfcc": mfcc}  # FeatureConfig.kind -> function
@@ -741,6 +790,22 @@ class SpecAugment(nn.Module):
 # ---------------------------------------------------------------------------
 
 
+def normalise_and_context(
+    feats: Tensor, frame_lengths: Tensor, cfg: FeatureConfig, cmvn: nn.Module | None
+) -> Tensor:
+    """After fbank / mfcc: CMVN (``cfg.cmvn``: utterance, or the given global one), then deltas.
+
+    ``feats (B, T, base_dim)``, ``frame_lengths (B,)`` -> ``(B, T, cfg.dim)``.
+    """
+    if cfg.cmvn == "utterance":
+        feats = utterance_cmvn(feats, frame_lengths)
+    elif cmvn is not None:
+        feats = cmvn(feats, frame_lengths)
+    if cfg.deltas > 0:
+        feats = compute_deltas(feats, cfg.deltas, cfg.delta_window, frame_lengths)
+    return feats
+
+
 class FeatureExtractor(nn.Module):
     """Waveforms to model input: fbank / mfcc, then CMVN, then deltas.
 
@@ -783,13 +848,7 @@ class FeatureExtractor(nn.Module):
     def forward(self, wav: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """``wav (B, T)`` or ``(T,)``, ``lengths (B,)`` -> ``feats (B, T', dim)``, ``frame_lengths (B,)``."""
         feats, frame_lengths = self.base_features(wav, lengths)  # 1. fbank / mfcc
-        if self.cfg.cmvn == "utterance":  # 2. normalise
-            feats = utterance_cmvn(feats, frame_lengths)
-        elif self.cmvn is not None:
-            feats = self.cmvn(feats, frame_lengths)
-        if self.cfg.deltas > 0:  # 3. context
-            feats = compute_deltas(feats, self.cfg.deltas, self.cfg.delta_window, frame_lengths)
-        return feats, frame_lengths
+        return normalise_and_context(feats, frame_lengths, self.cfg, self.cmvn), frame_lengths  # 2., 3.
 
     def extra_repr(self) -> str:
         return f"kind={self.cfg.kind}, dim={self.dim}, cmvn={self.cfg.cmvn}"

@@ -107,9 +107,9 @@ def test_load_rejects_foreign_archive(tmp_path):
     ],
 )
 def test_static_front_end_matches_feature_extractor(overrides):
-    """The export's copy of the front end (frames follow the padded width) equals FeatureExtractor on valid frames."""
-    from asr.export import _feature_constants, _features_static
-    from asr.features import FeatureConfig, FeatureExtractor
+    """The export's static front end (frames follow the padded width) equals FeatureExtractor on valid frames."""
+    from asr.export import _features_static
+    from asr.features import FeatureConfig, FeatureExtractor, feature_constants
 
     cfg = FeatureConfig(**overrides)
     cmvn = GlobalCMVN(torch.randn(cfg.base_dim), torch.rand(cfg.base_dim) + 0.5) if cfg.cmvn == "global" else None
@@ -117,6 +117,6 @@ def test_static_front_end_matches_feature_extractor(overrides):
     wav = torch.randn(3, 9_000, generator=torch.Generator().manual_seed(0)) * 0.1
     lengths = torch.tensor([9_000, 4_321, 2_000])
     ref, ref_lengths = extractor(wav, lengths)
-    got, got_lengths = _features_static(wav, lengths, cfg, _feature_constants(cfg), extractor.cmvn)
+    got, got_lengths = _features_static(wav, lengths, cfg, feature_constants(cfg), extractor.cmvn)
     assert got_lengths.tolist() == ref_lengths.tolist()
     torch.testing.assert_close(got[:, : ref.shape[1]], ref, atol=1e-4, rtol=1e-4)
