@@ -129,6 +129,27 @@ def test_metrics_log_truncates_to_checkpoint(tmp_path):
         MetricsLog(tmp_path / "metrics.csv").truncate(7)
 
 
+def test_metrics_log_tensorboard_purges_past_the_checkpoint_on_resume(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    m = MetricsLog(tmp_path / "metrics.csv")
+    m.truncate(0)
+    for step in range(1, 5):
+        m.append(step=step, epoch=0, split="train", loss=1.0 / step)
+    m.close()
+    resumed = MetricsLog(tmp_path / "metrics.csv")
+    resumed.truncate(2)  # the checkpoint had seen steps 1 and 2
+    resumed.append(step=3, epoch=0, split="train", loss=7.0)
+    resumed.append(step=3, epoch=0, split="dev", loss=6.0, wer=0.5)
+    resumed.close()
+    events = EventAccumulator(str(tmp_path / "tensorboard"))
+    events.Reload()
+    loss = {e.step: e.value for e in events.Scalars("train/loss")}
+    assert loss == {1: 1.0, 2: 0.5, 3: 7.0}  # the first run's steps 3 and 4 are gone
+    assert [e.value for e in events.Scalars("dev/wer")] == [0.5]
+
+
 def test_speed_perturbation_is_a_function_of_seed_epoch_and_id():
     t = AddTargets({"a": [3, 4]}, speeds=(0.9, 1.1), seed=1)
     item = lambda: {"id": "a", "wav": torch.randn(16000), "duration": 1.0}  # noqa: E731

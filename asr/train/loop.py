@@ -39,7 +39,8 @@ process with ``grad_accum = N * a``: their loss trajectories agree up to
 floating-point summation order.
 
 Files under ``OUT``: ``run_config.json``, ``metrics.csv``, ``curves.png``,
-``checkpoints/{ckpt-XXXXXXXX,epoch-XXX}/``, ``model/``, ``train_summary.json``.
+``checkpoints/{ckpt-XXXXXXXX,epoch-XXX}/``, ``model/``, ``train_summary.json``,
+and ``tensorboard/`` when the ``tensorboard`` package is installed.
 """
 
 from __future__ import annotations
@@ -700,6 +701,7 @@ def finalize(run: Run, wall_s: float) -> dict[str, Any]:
         dev = evaluate(run.model, run.data.dev_loader, run.tokenizer, run.data.refs, ctx.device, run.amp)
         run.metrics.append(step=run.state.step, epoch=run.state.epoch, split="final", loss=dev["loss"],
                            wer=dev["wer"], cer=dev["cer"], elapsed_s=time.perf_counter() - run.t_start)
+        run.metrics.close()
         plot_curves(out / METRICS_CSV, out / CURVES_PNG)
         summary = {
             "model_dir": str(out / MODEL_DIR),
@@ -736,13 +738,37 @@ class MetricsLog:
 
     :meth:`truncate` cuts the file back to a checkpoint's row count on resume,
     which also drops a half-written last line left by a killed process.
+
+    When the ``tensorboard`` package is installed (and ``tensorboard`` is
+    true), every numeric field also goes to TensorBoard under
+    ``<dir of path>/tensorboard`` as ``<split>/<field>`` at ``step``; a resume
+    purges the events past the checkpoint, like the CSV.
     """
 
-    def __init__(self, path: Path, enabled: bool = True):
+    def __init__(self, path: Path, enabled: bool = True, tensorboard: bool = True):
         self.path = path
         self.enabled = enabled
         self.rows = 0
         self.last_loss = float("nan")
+        self._tb_wanted = tensorboard and enabled
+        self._tb = None  # SummaryWriter, made at the first row
+        self._purge_step: int | None = None
+
+    def _writer(self) -> Any:
+        if self._tb is None and self._tb_wanted:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # tensorboard not installed: the CSV only
+                self._tb_wanted = False
+                return None
+            self._tb = SummaryWriter(log_dir=str(self.path.parent / "tensorboard"), purge_step=self._purge_step)
+        return self._tb
+
+    def close(self) -> None:
+        """Flush and close the TensorBoard writer (the CSV is flushed row by row)."""
+        if self._tb is not None:
+            self._tb.close()
+            self._tb = None
 
     def truncate(self, rows: int) -> None:
         """Keep the header and the first ``rows`` rows (create the file if needed)."""
@@ -757,6 +783,8 @@ class MetricsLog:
         tmp = self.path.with_name(self.path.name + ".part")
         tmp.write_text(",".join(METRICS_FIELDS) + "\n" + "".join(kept))
         os.replace(tmp, self.path)
+        if kept:
+            self._purge_step = int(kept[-1].split(",", 1)[0]) + 1
 
     def append(self, **row: Any) -> None:
         """Write one row (missing fields empty; floats with 6 significant digits)."""
@@ -769,6 +797,13 @@ class MetricsLog:
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(",".join(cells) + "\n")
             f.flush()
+        tb = self._writer()
+        if tb is not None:
+            for name in METRICS_FIELDS[3:]:
+                value = row.get(name)
+                if isinstance(value, (int, float)):
+                    tb.add_scalar(f"{row.get('split')}/{name}", value, global_step=int(row["step"]))
+            tb.flush()
 
 
 def _cell(value: Any) -> str:
