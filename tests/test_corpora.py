@@ -81,7 +81,7 @@ def test_librispeech_prepare_any_subset(librispeech, tmp_path):
     assert sorted(p.name for p in (exp2 / "data").glob("*.jsonl")) == ["dev-clean-2.jsonl"]
 
 
-def test_librispeech_missing_split_and_unimplemented_stage_fail_clearly(librispeech, tmp_path, capsys):
+def test_librispeech_missing_split_and_no_training_split_fail_clearly(librispeech, tmp_path, capsys):
     exp = tmp_path / "exp"
     assert recipe_main("librispeech")(["--corpus", str(librispeech), "--exp", str(exp), "--stop-stage",
                                        "prepare"]) == 2  # default preset wants train-clean-100
@@ -90,8 +90,8 @@ def test_librispeech_missing_split_and_unimplemented_stage_fail_clearly(librispe
     conf.write_text("splits: [dev-clean-2]\n")
     assert recipe_main("librispeech")(["--corpus", str(librispeech), "--exp", str(exp), "--config", str(conf),
                                        "--stop-stage", "train"]) == 2
-    err = capsys.readouterr().err
-    assert "'train' is not implemented" in err and (exp / "data" / "dev-clean-2.jsonl").is_file()
+    err = capsys.readouterr().err  # prepared, then the train stage finds nothing to train on
+    assert "no training split among splits ['dev-clean-2']" in err and (exp / "data" / "dev-clean-2.jsonl").is_file()
 
 
 # --------------------------------------------------------------------------- Common Voice

@@ -1,25 +1,49 @@
 #!/usr/bin/env python3
-"""Recipe for Mozilla Common Voice, one or several locales at once.
+"""Recipe for Mozilla Common Voice, one or several locales at once: both systems, each locale scored on its own.
 
 Usage:
+    python recipes/commonvoice/run.py --corpus /data/cv-corpus-17.0-2024-03-15 --exp exp/cv          # every stage
     python recipes/commonvoice/run.py --corpus /data/cv-corpus-17.0-2024-03-15 --exp exp/cv --stop-stage prepare
+    python recipes/commonvoice/run.py --exp exp/cv --stage report
 
 Stages (``--stage`` / ``--stop-stage``):
     prepare   EXP/data/<locale>/{train,dev,test}.jsonl per locale of the preset's ``locales``, and
               EXP/data/{train,dev,test}.jsonl with all of them (the multilingual training set);
               utterance id = clip name without .mp3, speaker = client_id, lang = locale
-    train, decode, score   not implemented yet: they stop with a message (see README.md)
+    train     per locale EXP/lang/<locale>/{lexicon.txt,lm.arpa} (the preset's ``lexicon`` /
+              ``lm``, ``{lang}`` standing for the locale, else espeak-ng G2P of the training words
+              and a trigram of the training text); one hybrid model per locale
+              (EXP/hybrid/<locale>/model) and one CTC model for all locales (EXP/ctc/model,
+              characters or BPE of every locale, trained on the pooled manifests)
+    decode    each locale's test set with every system (the CTC lexicon decoder with that locale's LM)
+    score     WER / CER per system and locale -> EXP/results.json (test sets named by locale)
+    report    EXP/report.md, results.png, results.csv
+
+``max_train_hours`` caps each locale's training data (a random subset, the same for both systems).
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from asr.data.corpora import write_splits
-from asr.recipe import need_corpus, not_implemented, prepared, run_recipe
+from asr.data.manifest import read_manifest, write_manifest
+from asr.recipe import need_corpus, prepared, run_recipe
+from asr.systems import (
+    Experiment,
+    LangData,
+    SystemsConfig,
+    decode_systems,
+    prepare_lang,
+    score_systems,
+    subset_manifest,
+    train_systems,
+    write_report,
+)
 
 log = logging.getLogger("recipes.commonvoice")
 HERE = Path(__file__).resolve().parent
@@ -27,11 +51,12 @@ CORPUS_HELP = "a cv-corpus-* directory, or the directory holding one or several 
 
 
 @dataclass(frozen=True)
-class RecipeConfig:
-    """The values of a preset (``conf/<preset>.yaml``)."""
+class RecipeConfig(SystemsConfig):
+    """The values of a preset (``conf/<preset>.yaml``); the systems' keys are :class:`asr.systems.SystemsConfig`'s."""
 
     locales: tuple[str, ...] = ("en", "es", "de", "fr", "it", "sw")
     splits: tuple[str, ...] = ("train", "dev", "test")
+    max_train_hours: float = 0.0  # per locale; 0 = all of train.tsv
 
 
 def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None, force: bool = False) -> None:
@@ -48,8 +73,66 @@ def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None, force: bool = Fal
                                 for split in cfg.splits})
 
 
-STAGE_FUNCS = {"prepare": prepare, "train": not_implemented("train"), "decode": not_implemented("decode"),
-               "score": not_implemented("score")}
+def _check_splits(cfg: RecipeConfig) -> None:
+    missing = [s for s in ("train", "dev", "test") if s not in cfg.splits]
+    if missing:
+        raise ValueError(f"splits {list(cfg.splits)}: the train stage needs train, dev and test (missing {missing})")
+
+
+def _train_manifest(cfg: RecipeConfig, exp: Path, locale: str) -> Path:
+    """The locale's training manifest: ``train.jsonl``, or ``train_capped.jsonl`` under ``max_train_hours``."""
+    return exp / "data" / locale / ("train_capped.jsonl" if cfg.max_train_hours else "train.jsonl")
+
+
+def experiment(cfg: RecipeConfig, exp: Path) -> Experiment:
+    """One hybrid model per locale, one CTC model over all of them; one test set per locale."""
+    _check_splits(cfg)
+    langs = []
+    for loc in cfg.locales:
+        lm = cfg.lm_for(loc) or exp / "lang" / loc / "lm.arpa"
+        langs.append(LangData(name=loc, lang=loc, train=_train_manifest(cfg, exp, loc),
+                              dev=exp / "data" / loc / "dev.jsonl", tests={loc: exp / "data" / loc / "test.jsonl"},
+                              lexicon=exp / "lang" / loc / "lexicon.txt", hybrid_lm=lm, ctc_lm=lm))
+    pooled_train = exp / "data" / ("train_capped.jsonl" if cfg.max_train_hours else "train.jsonl")
+    return Experiment(exp, tuple(langs), cfg.systems, cfg.hybrid, cfg.ctc_settings(), ctc_train=(pooled_train,),
+                      ctc_dev=exp / "data" / "dev.jsonl", hybrid_max_utts=cfg.hybrid_max_utts)
+
+
+def train(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """Per locale a lexicon and a word LM under ``exp/lang/<locale>``, then every system."""
+    xp = experiment(cfg, exp)
+    if cfg.max_train_hours:
+        capped = []
+        for lang in xp.langs:
+            full = exp / "data" / lang.name / "train.jsonl"
+            if subset_manifest(full, lang.train, max_hours=cfg.max_train_hours) == full:  # under the cap already
+                shutil.copyfile(full, lang.train)
+            capped += read_manifest(lang.train)
+        write_manifest(xp.ctc_train[0], capped)
+    for lang in xp.langs:
+        prepare_lang(exp / "lang" / lang.name, lang.train, lang.lang, cfg.lexicon_for(lang.lang), cfg.lm_for(lang.lang),
+                     cfg.lm_order, cfg.keep_stress, force)
+    train_systems(xp, force)
+
+
+def decode(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """Decode every locale's test set with every system -> ``exp/decode.json``."""
+    decode_systems(experiment(cfg, exp))
+
+
+def score(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """WER / CER per system and locale -> ``exp/results.json``."""
+    score_systems(experiment(cfg, exp))
+
+
+def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """``exp/report.md`` (corpus, results per locale, chart); printed."""
+    note = ["Test sets are locales; the `all` row pools them (weighted by words). One hybrid model per locale "
+            "(params summed over locales), one CTC model for all."]
+    print(write_report(exp, f"Common Voice recipe report ({', '.join(cfg.locales)})", note))
+
+
+STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "report": report}
 
 
 def main(argv: list[str] | None = None) -> int:

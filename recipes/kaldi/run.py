@@ -1,14 +1,26 @@
 #!/usr/bin/env python3
-"""Recipe for any Kaldi data directory (or a directory of them, one per split).
+"""Recipe for any Kaldi data directory (or a directory of them, one per split): both systems.
 
 Usage:
-    python recipes/kaldi/run.py --corpus kaldi/egs/x/s5/data --exp exp/x --stop-stage prepare   # data/{train,test,...}
-    python recipes/kaldi/run.py --corpus data/train --exp exp/x --stop-stage prepare             # one dir: split "train"
+    python recipes/kaldi/run.py --corpus kaldi/egs/x/s5/data --exp exp/x                        # data/{train,dev,test}
+    python recipes/kaldi/run.py --corpus kaldi/egs/x/s5/data --exp exp/x --stop-stage prepare
+    python recipes/kaldi/run.py --corpus data/train --exp exp/x --stop-stage prepare          # one dir: split "train"
+    python recipes/kaldi/run.py --exp exp/x --stage decode
 
 Stages (``--stage`` / ``--stop-stage``):
     prepare   EXP/data/<split>.jsonl per data directory (split = its name); text normalized in ``lang``;
               relative wav.scp paths resolved against ``audio_root`` (default: the current directory, as Kaldi does)
-    train, decode, score   not implemented yet: they stop with a message (see README.md)
+    train     EXP/lang/{lexicon.txt,lm.arpa} (``lexicon``: e.g. the recipe's data/local/dict/lexicon.txt,
+              else espeak-ng G2P of the training words; ``lm``, else a trigram of the training text),
+              then the hybrid model (EXP/hybrid/model) and the CTC model (EXP/ctc/model)
+    decode    every test split with every system -> EXP/decode.json
+    score     WER / CER per system and test split -> EXP/results.json (``asr compare EXP``)
+    report    EXP/report.md, results.png, results.csv
+
+The training split is ``train_split``; the CTC model validates on ``dev_split`` (default: the
+split named dev, else the first test split); test splits are ``test_splits`` (default: every
+split but the training one). Utterances of a ``segments`` file are read from their recordings
+(offset and duration), not cut into files.
 """
 
 from __future__ import annotations
@@ -18,8 +30,18 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from asr.data.corpora import write_splits
-from asr.recipe import need_corpus, not_implemented, prepared, run_recipe
+from asr.data.corpora import CorpusError, write_splits
+from asr.recipe import need_corpus, prepared, run_recipe
+from asr.systems import (
+    Experiment,
+    LangData,
+    SystemsConfig,
+    decode_systems,
+    prepare_lang,
+    score_systems,
+    train_systems,
+    write_report,
+)
 
 log = logging.getLogger("recipes.kaldi")
 HERE = Path(__file__).resolve().parent
@@ -27,11 +49,14 @@ CORPUS_HELP = "a Kaldi data directory (wav.scp, text, utt2spk, optional segments
 
 
 @dataclass(frozen=True)
-class RecipeConfig:
-    """The values of a preset (``conf/<preset>.yaml``)."""
+class RecipeConfig(SystemsConfig):
+    """The values of a preset (``conf/<preset>.yaml``); the systems' keys are :class:`asr.systems.SystemsConfig`'s."""
 
-    lang: str = "en"  # language of every utterance (normalization rules)
+    lang: str = "en"  # language of every utterance (normalization rules, espeak-ng voice)
     audio_root: str = ""  # base of relative wav.scp paths; "" = the current directory
+    train_split: str = "train"
+    dev_split: str = ""  # "" = "dev" if prepared, else the first test split
+    test_splits: tuple[str, ...] = ()  # () = every prepared split but train_split
 
 
 def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None, force: bool = False) -> None:
@@ -55,8 +80,53 @@ def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None, force: bool = Fal
         log.info("%s: %d utterances, %.2f h, %d speakers", split, s["utts"], s["hours"], s["speakers"])
 
 
-STAGE_FUNCS = {"prepare": prepare, "train": not_implemented("train"), "decode": not_implemented("decode"),
-               "score": not_implemented("score")}
+def experiment(cfg: RecipeConfig, exp: Path) -> Experiment:
+    """Both systems on the prepared splits: one hybrid model, one CTC model.
+
+    Raises:
+        FileNotFoundError: the training split (or a named dev / test split) was not prepared.
+    """
+    data = exp / "data"
+    prepared_splits = sorted(p.stem for p in data.glob("*.jsonl"))
+    tests = cfg.test_splits or tuple(s for s in prepared_splits if s != cfg.train_split)
+    dev = cfg.dev_split or ("dev" if "dev" in prepared_splits else (tests[0] if tests else ""))
+    for what, split in [("train_split", cfg.train_split), ("dev_split", dev)] + [("test_splits", t) for t in tests]:
+        if split not in prepared_splits:
+            raise FileNotFoundError(f"{data / split}.jsonl ({what}): not prepared; the prepared splits are "
+                                    f"{prepared_splits} (run prepare, or set train_split / dev_split / test_splits)")
+    if not tests:
+        raise ValueError(f"{data}: no test split besides {cfg.train_split!r}")
+    lm = cfg.lm_for(cfg.lang) or exp / "lang" / "lm.arpa"
+    lang = LangData(name="", lang=cfg.lang, train=data / f"{cfg.train_split}.jsonl", dev=data / f"{dev}.jsonl",
+                    tests={t: data / f"{t}.jsonl" for t in tests}, lexicon=exp / "lang" / "lexicon.txt",
+                    hybrid_lm=lm, ctc_lm=lm)
+    return Experiment(exp, (lang,), cfg.systems, cfg.hybrid, cfg.ctc_settings(), hybrid_max_utts=cfg.hybrid_max_utts)
+
+
+def train(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """Lexicon and word LM under ``exp/lang``, then every system (each skips or resumes what exists)."""
+    xp = experiment(cfg, exp)
+    prepare_lang(exp / "lang", xp.langs[0].train, cfg.lang, cfg.lexicon_for(cfg.lang), cfg.lm_for(cfg.lang),
+                 cfg.lm_order, cfg.keep_stress, force)
+    train_systems(xp, force)
+
+
+def decode(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """Decode every test split with every system -> ``exp/decode.json``."""
+    decode_systems(experiment(cfg, exp))
+
+
+def score(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """WER / CER of every system on every test split -> ``exp/results.json``."""
+    score_systems(experiment(cfg, exp))
+
+
+def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """``exp/report.md`` (corpus, results table and chart); printed."""
+    print(write_report(exp, f"Kaldi data recipe report ({exp.name})"))
+
+
+STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "report": report}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,14 +1,25 @@
 #!/usr/bin/env python3
-"""Recipe for LibriSpeech and mini-LibriSpeech, read as openslr.org distributes them.
+"""Recipe for LibriSpeech and mini-LibriSpeech, read as openslr.org distributes them: both systems.
 
 Usage:
+    python recipes/librispeech/run.py --corpus /data --exp exp/librispeech                 # every stage, conf/default.yaml
+    python recipes/librispeech/run.py --corpus /data --exp exp/mini --preset mini          # mini-LibriSpeech
     python recipes/librispeech/run.py --corpus /data --exp exp/librispeech --stop-stage prepare
-    python recipes/librispeech/run.py --corpus /data --exp exp/mini --preset mini --stop-stage prepare
+    python recipes/librispeech/run.py --exp exp/librispeech --stage decode                 # from decode on
 
 Stages (``--stage`` / ``--stop-stage``):
     prepare   EXP/data/<split>.jsonl for each split in the preset's ``splits``
               (ids as in the corpus, e.g. 1272-128104-0000; text lower case, no punctuation)
-    train, decode, score   not implemented yet: they stop with a message (see README.md)
+    train     EXP/lang/{lexicon.txt,lm.arpa} (the preset's dictionary, else espeak-ng G2P of the
+              training words; the preset's ARPA, else a trigram of the training text), then the
+              hybrid model (EXP/hybrid/model) and the CTC model (EXP/ctc/model)
+    decode    every test split with every system -> EXP/<system>/hyp/..., EXP/decode.json
+    score     WER / CER per system and test split -> EXP/results.json (``asr compare EXP``)
+    report    EXP/report.md, results.png, results.csv
+
+Training splits are the ``train*`` ones of ``splits`` (or ``train_splits``), the CTC model
+validates on the first ``dev*`` one (``dev_split``), and every other split is a test set
+(``test_splits``). A stage whose outputs exist is skipped unless ``--force``.
 """
 
 from __future__ import annotations
@@ -19,18 +30,48 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asr.data.corpora import write_splits
-from asr.recipe import need_corpus, not_implemented, prepared, run_recipe
+from asr.data.manifest import read_manifest, write_manifest
+from asr.recipe import need_corpus, prepared, run_recipe
+from asr.systems import (
+    Experiment,
+    LangData,
+    SystemsConfig,
+    decode_systems,
+    prepare_lang,
+    score_systems,
+    train_systems,
+    write_report,
+)
 
 log = logging.getLogger("recipes.librispeech")
 HERE = Path(__file__).resolve().parent
 CORPUS_HELP = "the directory holding LibriSpeech/ (as unpacked from openslr.org/12 or /31)"
+LANG = "en"
 
 
 @dataclass(frozen=True)
-class RecipeConfig:
-    """The values of a preset (``conf/<preset>.yaml``)."""
+class RecipeConfig(SystemsConfig):
+    """The values of a preset (``conf/<preset>.yaml``); the systems' keys are :class:`asr.systems.SystemsConfig`'s."""
 
     splits: tuple[str, ...] = ("train-clean-100", "dev-clean", "dev-other", "test-clean", "test-other")
+    train_splits: tuple[str, ...] = ()  # () = the train* splits
+    dev_split: str = ""  # "" = the first dev* split
+    test_splits: tuple[str, ...] = ()  # () = every split that is not a training split
+
+    def roles(self) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+        """``(training splits, validation split, test splits)``.
+
+        Raises:
+            ValueError: no training, validation or test split.
+        """
+        train = self.train_splits or tuple(s for s in self.splits if s.startswith("train"))
+        dev = self.dev_split or next((s for s in self.splits if s.startswith("dev")), "")
+        tests = self.test_splits or tuple(s for s in self.splits if s not in train)
+        for what, value in (("training", train), ("validation (dev*)", dev), ("test", tests)):
+            if not value:
+                raise ValueError(f"no {what} split among splits {list(self.splits)}: the train stage needs "
+                                 "train*, dev* and test splits (or train_splits / dev_split / test_splits)")
+        return train, dev, tests
 
 
 def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None, force: bool = False) -> None:
@@ -44,8 +85,50 @@ def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None, force: bool = Fal
         log.info("%s: %d utterances, %.2f h, %d speakers", split, s["utts"], s["hours"], s["speakers"])
 
 
-STAGE_FUNCS = {"prepare": prepare, "train": not_implemented("train"), "decode": not_implemented("decode"),
-               "score": not_implemented("score")}
+def _train_manifest(cfg: RecipeConfig, exp: Path) -> Path:
+    """The training manifest: the training split's, or ``data/train.jsonl`` (all of them) when there are several."""
+    train, _, _ = cfg.roles()
+    return exp / "data" / (f"{train[0]}.jsonl" if len(train) == 1 else "train.jsonl")
+
+
+def experiment(cfg: RecipeConfig, exp: Path) -> Experiment:
+    """Both systems on the preset's splits: one language, one hybrid model, one CTC model."""
+    _, dev, tests = cfg.roles()
+    data = exp / "data"
+    lm = cfg.lm_for(LANG) or exp / "lang" / "lm.arpa"
+    lang = LangData(name="", lang=LANG, train=_train_manifest(cfg, exp), dev=data / f"{dev}.jsonl",
+                    tests={t: data / f"{t}.jsonl" for t in tests}, lexicon=exp / "lang" / "lexicon.txt",
+                    hybrid_lm=lm, ctc_lm=lm)
+    return Experiment(exp, (lang,), cfg.systems, cfg.hybrid, cfg.ctc_settings(), hybrid_max_utts=cfg.hybrid_max_utts)
+
+
+def train(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """Lexicon and word LM under ``exp/lang``, then every system (each skips or resumes what exists)."""
+    xp = experiment(cfg, exp)
+    splits = cfg.roles()[0]
+    if len(splits) > 1:  # the hybrid system trains on one manifest
+        write_manifest(xp.langs[0].train, [u for s in splits for u in read_manifest(exp / "data" / f"{s}.jsonl")])
+    prepare_lang(exp / "lang", xp.langs[0].train, LANG, cfg.lexicon_for(LANG), cfg.lm_for(LANG), cfg.lm_order,
+                 cfg.keep_stress, force)
+    train_systems(xp, force)
+
+
+def decode(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """Decode every test split with every system -> ``exp/decode.json``."""
+    decode_systems(experiment(cfg, exp))
+
+
+def score(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """WER / CER of every system on every test split -> ``exp/results.json``."""
+    score_systems(experiment(cfg, exp))
+
+
+def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """``exp/report.md`` (corpus, results table and chart); printed."""
+    print(write_report(exp, "LibriSpeech recipe report"))
+
+
+STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "report": report}
 
 
 def main(argv: list[str] | None = None) -> int:
