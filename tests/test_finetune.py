@@ -209,3 +209,28 @@ def test_multitask_loss_with_frozen_encoder_trains_head_only():
     opt.step()
     for n, p in model.named_parameters():
         assert torch.equal(p, before[n]) == (not n.startswith("heads.")), n
+
+
+@pytest.mark.parametrize("k", [0, 2, 3])
+def test_layer_transfer_rename_loads_first_k_blocks_and_keeps_fresh_rest(tmp_path, k):
+    from asr.models.multilingual import from_pretrained, save_multilingual_dir
+    from asr.text.tokenizer import CharTokenizer
+    from asr.train.finetune import layer_transfer_rename
+
+    tok = CharTokenizer.build(["abcd"])
+    cfg = MultilingualConfig(base=BASE, languages=("en",), vocab_sizes=(tok.vocab_size,))
+    torch.manual_seed(0)
+    src = MultilingualCTC(cfg)
+    save_multilingual_dir(tmp_path / "src", src, {"en": tok})
+    torch.manual_seed(1)
+    fresh = MultilingualCTC(cfg).state_dict()
+    torch.manual_seed(1)  # the same seed: the loaded model's fresh part equals `fresh`
+    model, report = from_pretrained(tmp_path / "src", cfg, rename=layer_transfer_rename(3, k))
+    s, m = src.state_dict(), model.state_dict()
+    for name in m:
+        block = int(name.split(".")[2]) if name.startswith("encoder.layers.") else None
+        expected = fresh if block is not None and block >= k else s
+        assert torch.equal(m[name], expected[name]), name
+    assert len(report.unexpected) == sum(1 for n in s if n.startswith("encoder.layers.") and int(n.split(".")[2]) >= k)
+    with pytest.raises(ValueError):
+        layer_transfer_rename(3, 4)

@@ -256,3 +256,50 @@ def test_load_matching_state_dict_with_rename():
     assert torch.equal(dst.heads["en"].weight, src.heads["en"].weight)
     assert {m[0] for m in report.mismatched} == {"heads.de.weight", "heads.de.bias"}
     assert not report.missing and not report.unexpected
+
+
+def test_domain_head_reverses_gradient_into_encoder_and_masks_unknown_labels():
+    model = _model(num_domains=3).train()
+    batch = _batch(["en", "de", "en"])
+    batch["domains"] = torch.tensor([0, 2, -1])  # the third utterance has no domain label
+    w = {"ctc": 0.0, "phone": 0.0, "lid": 0.0, "domain": 1.0}
+    grads = {}
+    for lam in (1.0, -1.0):  # -1: the classifier's plain gradient, no reversal
+        model.zero_grad()
+        torch.manual_seed(0)
+        out = model(batch["wav"], batch["wav_lengths"], batch["langs"], domain_lambda=lam)
+        loss, parts = multitask_loss(out, batch, w)
+        loss.backward()
+        grads[lam] = (model.encoder.layers[0].ff1.w1.weight.grad.clone(), model.domain_head.net[0].weight.grad.clone())
+        assert out["domain_logits"].shape == (3, 3) and parts["n_domain"] == 2
+    torch.testing.assert_close(grads[1.0][0], -grads[-1.0][0])  # the encoder learns to hide the domain
+    torch.testing.assert_close(grads[1.0][1], grads[-1.0][1])  # the classifier learns it either way
+    assert grads[1.0][0].abs().sum() > 0
+    # labels of other utterances only: dropping the unlabelled row changes nothing
+    out = model.eval()(batch["wav"], batch["wav_lengths"], batch["langs"])
+    full, _ = multitask_loss(out, batch, w)
+    sub = {k: batch[k][:2] for k in ("domains",)}
+    out2 = {**out, "domain_logits": out["domain_logits"][:2], "hidden": out["hidden"][:2]}
+    part, _ = multitask_loss(out2, sub, w)
+    torch.testing.assert_close(full, part)
+
+
+def test_progressive_config_builds_frozen_source_column_and_round_trips(tmp_path):
+    from asr.models.multilingual import ProgressiveColumn
+
+    toks = {"en": CharTokenizer.build(["abcde"]), "de": CharTokenizer.build(["abcdefg"])}
+    model = _model(progressive=True, num_domains=2, vocab_sizes=(toks["en"].vocab_size, toks["de"].vocab_size))
+    assert isinstance(model.encoder, ProgressiveColumn)
+    assert not any(p.requires_grad for p in model.encoder.source.parameters())
+    assert all(p.requires_grad for p in model.encoder.column.parameters())
+    model.train()
+    assert not model.encoder.source.training and model.encoder.column.training
+    save_multilingual_dir(tmp_path / "m", model, toks)
+    loaded, _, cfg = load_multilingual_dir(tmp_path / "m")
+    assert cfg.progressive and cfg.num_domains == 2 and cfg == model.cfg
+    batch = _batch(["de", "en"])
+    a = model.eval()(batch["wav"], batch["wav_lengths"], batch["langs"])
+    b = loaded(batch["wav"], batch["wav_lengths"], batch["langs"])
+    assert torch.equal(a["logits"]["de"], b["logits"]["de"])
+    with pytest.raises(ValueError, match="num_domains"):
+        _cfg(num_domains=1)

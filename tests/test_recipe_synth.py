@@ -40,6 +40,45 @@ def test_smoke_preset_runs_every_stage(tmp_path):
     # a second run finds the corpus done and only redoes the cheap stages
     again = subprocess.run(cmd + ["--stage", "prepare", "--stop-stage", "prepare"], capture_output=True, text=True, cwd=ROOT)
     assert again.returncode == 0, again.stderr[-3000:]
+    _check_multilingual_stage(exp, cmd)
+
+
+def _check_multilingual_stage(exp: Path, cmd: list[str]) -> None:
+    """The smoke preset's multilingual stage: a WER/CER per approach and size, every experiment, plots, resumption."""
+    ml = exp / "multilingual"
+    results = json.loads((ml / "results.json").read_text())
+    cells = results["cells"]
+    assert results["target"] == "sw" and results["sources"] == ["en"]
+    for approach in ("scratch", "joint", "finetune/full"):
+        for size in ("1min", "2min"):
+            for decoder in ("greedy", "lm"):
+                r = cells[f"{approach}/{size}"][decoder]
+                assert 0.0 <= r["cer"] and 0.0 <= r["wer"] and r["utts"] > 0 and r["words"] > 0
+    assert cells["scratch/1min"]["audio_minutes"] >= 1.0 and cells["scratch/2min"]["audio_minutes"] >= 2.0
+    small = [json.loads(line)["id"] for line in (ml / "data" / "sw" / "train-1min.jsonl").read_text().splitlines()]
+    big = [json.loads(line)["id"] for line in (ml / "data" / "sw" / "train-2min.jsonl").read_text().splitlines()]
+    assert big[: len(small)] == small and len(big) > len(small)  # nested subsets
+    en = cells["sources/en"]
+    assert {"mono", "pretrained", "joint"} <= set(en) and "rel_wer_change" in en["pretrained"]["lm"]
+    assert cells["layers/k4"]["run"] == "ft-full-1min" and cells["layers/k0"]["run"] == "layers-k0-1min"
+    trainable = {name: cells[name]["train"]["trainable_params"] for name in ("progressive/1min", "finetune/full/1min")}
+    assert trainable["progressive/1min"] > trainable["finetune/full/1min"]  # a new column and its laterals
+    assert cells["adversarial/1min"]["test_speakers_seen_in_training"] == 0
+    new = cells["new_words/1min"]
+    n_test = len((ml / "corpus" / "sw" / "test.jsonl").read_text().splitlines())
+    assert new["new_word_sentences"] + new["other_sentences"] == n_test and new["new_word_sentences"] > 0
+    assert {"char-greedy", "char-lm", "char-g2p", "phone-g2p"} <= set(new)
+    for png in ("wer_vs_minutes.png", "layer_transfer.png"):
+        assert (ml / png).stat().st_size > 1000
+    report = (ml / "report.md").read_text()
+    for title in ("## Target sw", "## Source languages", "## Layer transfer", "## Progressive column",
+                  "## Speaker-adversarial", "## New words"):
+        assert title in report, title
+    # a second call finds every cell done: nothing trains or decodes again
+    again = subprocess.run(cmd + ["--stage", "multilingual"], capture_output=True, text=True, cwd=ROOT)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stderr.count("skipped") >= len(cells) and "training 1 languages" not in again.stderr
+    assert json.loads((ml / "results.json").read_text())["cells"] == cells
 
 
 def test_unknown_config_key_names_the_file(tmp_path):

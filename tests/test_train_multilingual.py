@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 
@@ -152,3 +153,48 @@ def test_finetune_l2sp_runs(joint, corpus, tmp_path):
     assert summary["policy"] == "l2sp" and summary["l2sp_alpha"] == 0.1 and summary["steps"] == 2
     assert summary["trainable_params"] == summary["params"]
     shutil.rmtree(tmp_path / "ft-l2sp" / "checkpoints")
+
+
+def _two_speaker_manifest(corpus, path):
+    """The two shortest sw training utterances, given two distinct speakers."""
+    utts = sorted(read_manifest(corpus["root"] / "sw" / "train.jsonl"), key=lambda u: u.duration)[:2]
+    write_manifest(path, [dataclasses.replace(u, speaker=f"spk{i}") for i, u in enumerate(utts)])
+    return path
+
+
+def test_adversarial_speaker_head_trains_through_gradient_reversal(joint, corpus, tmp_path):
+    src = joint["out"] / "model"
+    _, _, cfg = load_multilingual_dir(src)
+    manifest = _two_speaker_manifest(corpus, tmp_path / "two.jsonl")
+    summary = train_multilingual({"sw": manifest}, {"sw": corpus["tiny"]["sw"]}, tmp_path / "adv", cfg,
+                                 _cfg(max_steps=2), corpus["toks"], init_from=src, adversarial=True,
+                                 task_weights={"domain": 1.0})
+    assert summary["adversarial_speakers"] == 2 and summary["steps"] == 2
+    assert set(summary["init"]["reinitialized"]) >= {"domain_head.net.0.weight", "domain_head.net.2.weight"}
+    model, _, cfg_after = load_multilingual_dir(tmp_path / "adv" / "model")
+    assert cfg_after.num_domains == 2 and model.domain_head is not None
+    torch.manual_seed(0)  # train_multilingual seeds with TrainConfig.seed before building the model
+    from asr.models.multilingual import MultilingualCTC
+
+    fresh = MultilingualCTC(cfg_after).state_dict()
+    assert not torch.equal(model.state_dict()["domain_head.net.2.weight"], fresh["domain_head.net.2.weight"])
+    with pytest.raises(ValueError, match="speakers"):
+        train_multilingual({"sw": corpus["tiny"]["sw"]}, {}, tmp_path / "adv1", cfg, _cfg(max_steps=1),
+                           corpus["toks"], init_from=src, adversarial=True)
+
+
+def test_progressive_column_finetuning_keeps_the_pretrained_column(joint, corpus, tmp_path):
+    src = joint["out"] / "model"
+    before, _, cfg = load_multilingual_dir(src)
+    cfg = dataclasses.replace(cfg, progressive=True)
+    summary = train_multilingual({"sw": corpus["tiny"]["sw"]}, {"sw": corpus["tiny"]["sw"]}, tmp_path / "prog", cfg,
+                                 _cfg(max_steps=2), corpus["toks"], phone_tokenizer=corpus["phones"], init_from=src)
+    assert summary["trainable_params"] < summary["params"]  # the source column is frozen
+    after, _, cfg_after = load_multilingual_dir(tmp_path / "prog" / "model")
+    assert cfg_after.progressive
+    b = before.encoder.state_dict()
+    for name, t in after.encoder.source.state_dict().items():  # loaded from the pre-trained encoder, never trained
+        assert torch.equal(t, b[name]), name
+    assert after.encoder.laterals[0].weight.abs().sum() > 0  # zero at the start, trained
+    with pytest.raises(ValueError, match="init_from"):
+        train_multilingual({"sw": corpus["tiny"]["sw"]}, {}, tmp_path / "p2", cfg, _cfg(max_steps=1), corpus["toks"])

@@ -9,7 +9,11 @@ masked, per language, to that language's phone inventory).
     wav (B, S) -> frontend -> SpecAugment -> shared encoder -> hidden (B, T', D)
         |-> heads[lang]   CTC over that language's tokens   (rows of language lang only)
         |-> phone_head    CTC over the universal phone set, masked per language (probability 0 outside)
-        '-> lang_head     utterance-level language ID on the mean-pooled hidden states
+        |-> lang_head     utterance-level language ID on the mean-pooled hidden states
+        '-> domain_head   adversarial domain (speaker) classifier behind a gradient-reversal layer
+
+With ``progressive=True`` the encoder is a :class:`ProgressiveColumn`: a frozen
+pre-trained column and a new one reading it through lateral connections.
 
 Every head can be switched off in :class:`MultilingualConfig`. A batch may mix
 languages: each utterance goes through its own language's head only, so a
@@ -41,6 +45,7 @@ Usage::
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import logging
@@ -64,7 +69,7 @@ from asr.models.ctc import (
     cpu_state_dict,
     read_model_config,
 )
-from asr.models.encoders import padding_mask
+from asr.models.encoders import Encoder, padding_mask
 from asr.registry import lookup
 from asr.text.tokenizer import Tokenizer, load_tokenizer
 
@@ -81,6 +86,11 @@ __all__ = [
     "load_multilingual_dir",
     "read_multilingual_config",
     "FORMAT",
+    "ProgressiveColumn",
+    "GradReverse",
+    "grad_reverse",
+    "DomainClassifier",
+    "reinit_module",
 ]
 
 log = logging.getLogger(__name__)
@@ -89,12 +99,157 @@ FORMAT = "asr.multilingual"  # config.json "format"
 FORMAT_VERSION = 1
 TOKENIZERS_DIR = "tokenizers"  # tokenizers/<lang>/ inside a model directory
 PHONE_TOKENIZER_DIR = "phone_tokenizer"
-DEFAULT_WEIGHTS: dict[str, float] = {"ctc": 1.0, "phone": 0.3, "lid": 0.1}  # task -> loss weight
+DEFAULT_WEIGHTS: dict[str, float] = {"ctc": 1.0, "phone": 0.3, "lid": 0.1, "domain": 0.1}  # task -> loss weight
 ABSENT = -1  # a label length marking "this utterance has no label for this task"
 # Logit of a phone outside a language's inventory. Finite, unlike Allosaurus' -inf, so the CTC
 # backward never meets -inf - -inf; exp(-1e4 - max) is exactly 0 in float32/bf16, so such phones
 # still get exactly zero probability.
 MASKED_LOGIT = -1e4
+
+
+# ---------------------------------------------------------------------------
+# Transfer-learning blocks: progressive columns (Rusu et al. 2016) and
+# gradient reversal (Ganin & Lempitsky 2015). Re-exported by asr.train.finetune.
+# ---------------------------------------------------------------------------
+
+
+def reinit_module(module: nn.Module) -> None:
+    """Re-initialise ``module`` in place: ``reset_parameters()`` of every submodule that has one,
+    Xavier-uniform for parameters held directly by modules without it (e.g. attention position biases)."""
+    for sub in module.modules():
+        if hasattr(sub, "reset_parameters"):
+            sub.reset_parameters()
+        else:
+            for p in sub.parameters(recurse=False):
+                if p.dim() >= 2:
+                    nn.init.xavier_uniform_(p)
+                else:
+                    nn.init.zeros_(p)
+
+
+class ProgressiveColumn(Encoder):
+    """A new encoder column with lateral connections from a frozen pre-trained column.
+
+    ``h_new[0] = embed_new(x) + U_0 h_src[0]``, then before block ``i``
+    ``h_new[i] += U_i h_src[i]`` and at the output ``y = h_new[L] + U_L h_src[L]``,
+    where ``h_src[i]`` is the source column's input to block ``i`` (``h_src[L]`` its
+    output) and ``U_i`` are linear laterals (zero-initialised, so training starts
+    from the new column alone). The source column is frozen, run without
+    gradient and kept in eval mode: its outputs can never change.
+
+    A drop-in for a model's ``encoder``: ``forward(x (B, T, F), lengths (B,)) -> (B, T', D), (B,)``.
+
+    Args:
+        source: the pre-trained encoder (frozen in place).
+        column: the new column, same input dimension and subsampling
+            (default: a deep copy of ``source``, re-initialised).
+        init_from_source: start the new column from the source's weights instead.
+    """
+
+    def __init__(self, source: Encoder, column: Encoder | None = None, init_from_source: bool = False):
+        super().__init__()
+        if column is None:
+            column = copy.deepcopy(source)
+            if not init_from_source:
+                for layer in column.layers:
+                    reinit_module(layer)
+                reinit_module(column.subsampling_module)
+        for p in column.parameters():
+            p.requires_grad_(True)
+        self.source = source.eval()
+        for p in self.source.parameters():
+            p.requires_grad_(False)
+        self.column = column
+        self.layers = column.layers  # the trainable blocks, for the freezing policies
+        self.output_dim = column.output_dim
+        d_src, d_new = source.output_dim, column.output_dim
+        self.laterals = nn.ModuleList(nn.Linear(d_src, d_new) for _ in range(len(column.layers) + 1))
+        for lateral in self.laterals:
+            nn.init.zeros_(lateral.weight)
+            nn.init.zeros_(lateral.bias)
+        if len(source.layers) != len(column.layers):
+            raise ValueError(f"source has {len(source.layers)} blocks, column {len(column.layers)}")
+
+    def train(self, mode: bool = True) -> ProgressiveColumn:
+        """Train mode for the new column and laterals; the source column stays in eval mode."""
+        super().train(mode)
+        self.source.eval()
+        return self
+
+    def output_lengths(self, lengths: Tensor) -> Tensor:
+        """``(B,)`` input frames -> ``(B,)`` output frames (those of the new column)."""
+        return self.column.output_lengths(lengths)
+
+    def source_states(self, x: Tensor, lengths: Tensor) -> tuple[list[Tensor], Tensor]:
+        """The frozen column's block inputs and output: ``L + 1`` tensors ``(B, T', D_src)``, ``(B,)``."""
+        with torch.no_grad():
+            h, out_lengths, ctx = self.source.embed(x, lengths)
+            states = [h]
+            for i in range(len(self.source.layers) if h.shape[1] else 0):
+                h = self.source.run_layer(i, h, out_lengths, ctx)
+                states.append(h)
+        return states, out_lengths
+
+    def forward(self, x: Tensor, lengths: Tensor, num_layers: int | None = None) -> tuple[Tensor, Tensor]:
+        """``x (B, T, F)``, ``lengths (B,)`` -> ``y (B, T', D)`` (zero past each length), ``(B,)``."""
+        src, _ = self.source_states(x, lengths)
+        h, out_lengths, ctx = self.column.embed(x, lengths)
+        if h.shape[1] == 0:
+            return h, out_lengths
+        n = len(self.column.layers) if num_layers is None else num_layers
+        for i in range(n):
+            h = h + self.laterals[i](src[i])
+            h = self.column.run_layer(i, h, out_lengths, ctx)
+        h = h + self.laterals[n](src[n])
+        return h.masked_fill(~padding_mask(out_lengths, h.shape[1])[:, :, None], 0.0), out_lengths
+
+
+class GradReverse(torch.autograd.Function):
+    """Identity forward; backward multiplies the gradient by ``-lambd``."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, lambd: float) -> Tensor:  # noqa: D102
+        ctx.lambd = float(lambd)
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:  # noqa: D102
+        return -ctx.lambd * grad, None
+
+
+def grad_reverse(x: Tensor, lambd: float = 1.0) -> Tensor:
+    """Gradient reversal: ``x`` unchanged (any shape); its gradient is multiplied by ``-lambd``."""
+    return GradReverse.apply(x, lambd)
+
+
+class DomainClassifier(nn.Module):
+    """Utterance-level domain / speaker classifier behind a gradient-reversal layer.
+
+    ``hidden (B, T', D)`` -> reverse gradient -> mean over valid frames -> MLP -> ``(B, C)``
+    logits; train it with cross-entropy added to the ASR loss, so the classifier
+    learns the domain and the encoder learns to hide it.
+
+    Args:
+        input_dim: ``D``.
+        num_classes: ``C`` domains or speakers.
+        hidden_dim: MLP width.
+    """
+
+    def __init__(self, input_dim: int, num_classes: int, hidden_dim: int = 256):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(input_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, num_classes))
+
+    def forward(self, hidden: Tensor, lengths: Tensor, lambd: float = 1.0) -> Tensor:
+        """``hidden (B, T', D)``, ``lengths (B,)``, reversal strength -> logits ``(B, C)``."""
+        h = grad_reverse(hidden, lambd)
+        valid = padding_mask(lengths, h.shape[1]).to(h.dtype)[:, :, None]  # (B, T', 1)
+        pooled = (h * valid).sum(1) / valid.sum(1).clamp(min=1.0)  # (B, D)
+        return self.net(pooled)
+
+
+# ---------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -111,6 +266,11 @@ class MultilingualConfig:
             tuple (or no entry at all) allows every phone. Blank is always allowed.
         lang_id: utterance-level language-ID head on/off.
         head_dropout: dropout on the hidden states before every head.
+        num_domains: classes of the adversarial domain (e.g. speaker) classifier behind a
+            gradient-reversal layer on the encoder output; 0 = no such head.
+        progressive: the encoder is a :class:`ProgressiveColumn`: a frozen source column
+            (``encoder.source.*``, loaded from a pre-trained model) and a new trainable one
+            (``encoder.column.*``) with lateral connections.
     """
 
     base: ModelConfig = field(default_factory=lambda: ModelConfig.preset("tiny"))
@@ -121,6 +281,8 @@ class MultilingualConfig:
     phone_inventories: tuple[tuple[int, ...], ...] = ()
     lang_id: bool = False
     head_dropout: float = 0.1
+    num_domains: int = 0
+    progressive: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "languages", tuple(self.languages))
@@ -137,6 +299,8 @@ class MultilingualConfig:
         small = [v for v in self.vocab_sizes if v < 2]
         if small:
             raise ValueError(f"every vocab size must be >= 2 (blank + one token), got {small}")
+        if self.num_domains < 0 or self.num_domains == 1:
+            raise ValueError(f"num_domains must be 0 (off) or >= 2, got {self.num_domains}")
         if self.num_phones < 0 or self.num_phones == 1:
             raise ValueError(f"num_phones must be 0 (off) or >= 2, got {self.num_phones}")
         if len(self.phone_inventories) > len(self.languages):
@@ -198,6 +362,8 @@ class MultilingualConfig:
             "phone_inventories": [list(inv) for inv in self.phone_inventories],
             "lang_id": self.lang_id,
             "head_dropout": self.head_dropout,
+            "num_domains": self.num_domains,
+            "progressive": self.progressive,
         }
 
     @classmethod
@@ -223,8 +389,10 @@ class MultilingualCTC(nn.Module):
 
     1. ``frontend``: :class:`~asr.features.FeatureExtractor` (float32);
     2. ``specaug``: :class:`~asr.features.SpecAugment`, training mode only;
-    3. ``encoder``: the registered encoder of ``cfg.base`` (x4 subsampling);
-    4. heads on ``dropout(hidden)``: ``heads[lang]`` (``nn.ModuleDict``), ``phone_head``, ``lang_head``.
+    3. ``encoder``: the registered encoder of ``cfg.base`` (x4 subsampling), or a
+       :class:`ProgressiveColumn` of two of them (``cfg.progressive``);
+    4. heads on ``dropout(hidden)``: ``heads[lang]`` (``nn.ModuleDict``), ``phone_head``, ``lang_head``;
+       ``domain_head`` (a :class:`DomainClassifier`) on ``hidden`` through gradient reversal.
 
     Parameter names match :class:`~asr.models.ctc.CTCModel` for the shared part
     (``frontend.*``, ``encoder.*``), so a monolingual model initialises one.
@@ -245,7 +413,11 @@ class MultilingualCTC(nn.Module):
             time_mask_ratio=base.spec_time_ratio,
             max_time_warp=base.spec_time_warp,
         )
-        self.encoder = lookup("encoder", base.encoder)(input_dim=base.features.dim, **base.encoder_kwargs())
+        make_encoder = lookup("encoder", base.encoder)
+        self.encoder = make_encoder(input_dim=base.features.dim, **base.encoder_kwargs())
+        if cfg.progressive:
+            column = make_encoder(input_dim=base.features.dim, **base.encoder_kwargs())
+            self.encoder = ProgressiveColumn(self.encoder, column)
         self.dropout = nn.Dropout(cfg.head_dropout)
         d = self.encoder.output_dim
         self.heads = nn.ModuleDict()
@@ -254,6 +426,7 @@ class MultilingualCTC(nn.Module):
                 self.heads[lang] = nn.Linear(d, vocab)
         self.phone_head = nn.Linear(d, cfg.num_phones) if cfg.num_phones else None
         self.lang_head = nn.Linear(d, len(cfg.languages)) if cfg.lang_id and cfg.languages else None
+        self.domain_head = DomainClassifier(d, cfg.num_domains, hidden_dim=d) if cfg.num_domains else None
         self.cfg = cfg
         self.register_buffer("phone_mask", self._phone_mask(cfg), persistent=False)  # (L, P) bool
 
@@ -294,13 +467,17 @@ class MultilingualCTC(nn.Module):
             feats = self.specaug(feats, lengths)
         return feats, lengths
 
-    def forward(self, wav: Tensor, wav_lengths: Tensor, langs: Sequence[str]) -> dict[str, Any]:
+    def forward(
+        self, wav: Tensor, wav_lengths: Tensor, langs: Sequence[str], domain_lambda: float = 1.0
+    ) -> dict[str, Any]:
         """Run the shared encoder once, then each utterance through its language's heads.
 
         Args:
             wav: ``(B, S)`` float waveforms in [-1, 1], zero-padded.
             wav_lengths: ``(B,)`` valid samples.
             langs: ``B`` language codes (may mix languages).
+            domain_lambda: gradient-reversal strength of the domain head (its gradient
+                reaches the encoder multiplied by ``-domain_lambda``).
 
         Returns:
             A dict:
@@ -311,7 +488,8 @@ class MultilingualCTC(nn.Module):
               (only with ``cfg.token_heads``);
             * ``phone_logits (B, T', P)``: phones outside each utterance's language
               inventory are :data:`MASKED_LOGIT` (probability exactly 0) (with a phone head);
-            * ``lang_logits (B, num_languages)`` (with a language-ID head).
+            * ``lang_logits (B, num_languages)`` (with a language-ID head);
+            * ``domain_logits (B, num_domains)`` (with a domain head).
 
         Raises:
             KeyError: a language this model has no head for.
@@ -337,6 +515,8 @@ class MultilingualCTC(nn.Module):
             valid = padding_mask(out_lengths, hidden.shape[1]).to(h.dtype)[:, :, None]  # (B, T', 1)
             pooled = (h * valid).sum(1) / valid.sum(1).clamp(min=1.0)  # (B, D)
             out["lang_logits"] = self.lang_head(pooled)  # (B, num_languages)
+        if self.domain_head is not None:
+            out["domain_logits"] = self.domain_head(hidden, out_lengths, lambd=domain_lambda)  # (B, num_domains)
         return out
 
     def log_probs(self, wav: Tensor, wav_lengths: Tensor, lang: str) -> tuple[Tensor, Tensor]:
@@ -417,15 +597,16 @@ def multitask_loss(
         outputs: :meth:`MultilingualCTC.forward`'s dict.
         batch: ``tokens (B, L)`` and ``token_lengths (B,)``; optionally ``phones (B, Lp)``
             and ``phone_lengths (B,)``; ``lid_mask (B,)`` bool to leave utterances out of
-            language ID (default: all in). Label tensors may live on the CPU.
-        weights: task -> weight (``ctc``, ``phone``, ``lid``; missing ones from
+            language ID (default: all in); ``domains (B,)`` int64 domain classes, ``-1``
+            where unknown (default: no domain labels). Label tensors may live on the CPU.
+        weights: task -> weight (``ctc``, ``phone``, ``lid``, ``domain``; missing ones from
             :data:`DEFAULT_WEIGHTS`; 0 skips the task), and ``ctc/<lang>`` to scale one
             language's utterances inside the CTC task (default 1).
         impl: CTC implementation (:func:`asr.losses.ctc_loss`).
 
     Returns:
         ``(total, parts)``: the scalar to back-propagate and detached scalars
-        ``ctc``, ``ctc/<lang>``, ``phone``, ``lid``, ``total`` (a task mean over
+        ``ctc``, ``ctc/<lang>``, ``phone``, ``lid``, ``domain``, ``total`` (a task mean over
         its labelled utterances; 0 when none), plus ``n_<task>`` label counts.
     """
     w = {**DEFAULT_WEIGHTS, **(weights or {})}
@@ -492,6 +673,15 @@ def multitask_loss(
             task = F.cross_entropy(outputs["lang_logits"].float().index_select(0, r), labels.index_select(0, r))
         parts["lid"], parts["n_lid"] = task.detach(), torch.tensor(float(r.numel()))
         total = total + w["lid"] * task
+
+    if w["domain"] and "domain_logits" in outputs and batch.get("domains") is not None:
+        labels = torch.as_tensor(batch["domains"]).to(device)  # (B,)
+        r = (labels >= 0).nonzero().squeeze(1)
+        task = zero
+        if r.numel():
+            task = F.cross_entropy(outputs["domain_logits"].float().index_select(0, r), labels.index_select(0, r))
+        parts["domain"], parts["n_domain"] = task.detach(), torch.tensor(float(r.numel()))
+        total = total + w["domain"] * task
 
     parts["total"] = total.detach()
     return total, parts

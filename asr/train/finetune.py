@@ -24,20 +24,27 @@ Usage::
     loss = task_loss + l2sp_penalty(model, reference, alpha=1e-2)
 
     transfer_layers(pretrained.encoder, model.encoder, k=3)  # layer-transfer experiment
+    from_pretrained(src_dir, cfg, rename=layer_transfer_rename(4, k=3))  # the same, at load time
     model.encoder = ProgressiveColumn(pretrained.encoder)    # progressive network
     domain_logits = DomainClassifier(d_model, n_speakers)(hidden, lengths, lambd=0.5)
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Iterable, Mapping
 
 import torch
 from torch import Tensor, nn
 
-from asr.models.encoders import Encoder, padding_mask
+from asr.models.encoders import Encoder
+from asr.models.multilingual import (  # re-exported: the transfer-learning blocks the model itself uses
+    DomainClassifier,
+    GradReverse,
+    ProgressiveColumn,
+    grad_reverse,
+    reinit_module,
+)
 
 __all__ = [
     "POLICIES",
@@ -51,6 +58,7 @@ __all__ = [
     "l2sp_penalty",
     "reinit_module",
     "transfer_layers",
+    "layer_transfer_rename",
     "ProgressiveColumn",
     "GradReverse",
     "grad_reverse",
@@ -68,8 +76,12 @@ def _set_requires_grad(params: Iterable[nn.Parameter], flag: bool) -> None:
 
 
 def unfreeze_all(model: nn.Module) -> list[str]:
-    """Full fine-tuning: every parameter trainable. Returns the trainable names."""
+    """Full fine-tuning: every parameter trainable, except the frozen source column of a
+    :class:`ProgressiveColumn` (which never trains). Returns the trainable names."""
     _set_requires_grad(model.parameters(), True)
+    for m in model.modules():
+        if isinstance(m, ProgressiveColumn):
+            _set_requires_grad(m.source.parameters(), False)
     return [n for n, p in model.named_parameters() if p.requires_grad]
 
 
@@ -163,20 +175,6 @@ def l2sp_penalty(model: nn.Module, reference: Mapping[str, Tensor], alpha: float
 # ---------------------------------------------------------------------------
 
 
-def reinit_module(module: nn.Module) -> None:
-    """Re-initialise ``module`` in place: ``reset_parameters()`` of every submodule that has one,
-    Xavier-uniform for parameters held directly by modules without it (e.g. attention position biases)."""
-    for sub in module.modules():
-        if hasattr(sub, "reset_parameters"):
-            sub.reset_parameters()
-        else:
-            for p in sub.parameters(recurse=False):
-                if p.dim() >= 2:
-                    nn.init.xavier_uniform_(p)
-                else:
-                    nn.init.zeros_(p)
-
-
 def transfer_layers(src_encoder: Encoder, dst_encoder: Encoder, k: int) -> list[str]:
     """Copy the subsampling (everything outside ``layers``) and the first ``k`` blocks; re-init the rest.
 
@@ -211,134 +209,28 @@ def transfer_layers(src_encoder: Encoder, dst_encoder: Encoder, k: int) -> list[
     return copied
 
 
-# ---------------------------------------------------------------------------
-# Progressive networks (Rusu et al. 2016)
-# ---------------------------------------------------------------------------
+def layer_transfer_rename(num_layers: int, k: int, prefix: str = "encoder.") -> dict[str, str]:
+    """Checkpoint-name renames that keep blocks ``k..num_layers-1`` out of a load.
 
+    For :func:`~asr.models.multilingual.from_pretrained` (``rename=``) or
+    ``train_multilingual(init_rename=...)``: the renamed tensors are "unexpected"
+    and skipped, so those blocks keep the new model's fresh initialisation while
+    the frontend, the subsampling and blocks ``0..k-1`` are copied (the layer-transfer
+    experiment with the model's own initialiser, instead of :func:`transfer_layers`'s
+    re-initialisation in place).
 
-class ProgressiveColumn(Encoder):
-    """A new encoder column with lateral connections from a frozen pre-trained column.
-
-    ``h_new[0] = embed_new(x) + U_0 h_src[0]``, then before block ``i``
-    ``h_new[i] += U_i h_src[i]`` and at the output ``y = h_new[L] + U_L h_src[L]``,
-    where ``h_src[i]`` is the source column's input to block ``i`` (``h_src[L]`` its
-    output) and ``U_i`` are linear laterals (zero-initialised, so training starts
-    from the new column alone). The source column is frozen, run without
-    gradient and kept in eval mode: its outputs can never change.
-
-    A drop-in for a model's ``encoder``: ``forward(x (B, T, F), lengths (B,)) -> (B, T', D), (B,)``.
-
-    Args:
-        source: the pre-trained encoder (frozen in place).
-        column: the new column, same input dimension and subsampling
-            (default: a deep copy of ``source``, re-initialised).
-        init_from_source: start the new column from the source's weights instead.
+    Raises:
+        ValueError: ``k`` outside ``[0, num_layers]``.
     """
-
-    def __init__(self, source: Encoder, column: Encoder | None = None, init_from_source: bool = False):
-        super().__init__()
-        if column is None:
-            column = copy.deepcopy(source)
-            if not init_from_source:
-                for layer in column.layers:
-                    reinit_module(layer)
-                reinit_module(column.subsampling_module)
-        for p in column.parameters():
-            p.requires_grad_(True)
-        self.source = source.eval()
-        for p in self.source.parameters():
-            p.requires_grad_(False)
-        self.column = column
-        self.layers = column.layers  # the trainable blocks, for the freezing policies
-        self.output_dim = column.output_dim
-        d_src, d_new = source.output_dim, column.output_dim
-        self.laterals = nn.ModuleList(nn.Linear(d_src, d_new) for _ in range(len(column.layers) + 1))
-        for lateral in self.laterals:
-            nn.init.zeros_(lateral.weight)
-            nn.init.zeros_(lateral.bias)
-        if len(source.layers) != len(column.layers):
-            raise ValueError(f"source has {len(source.layers)} blocks, column {len(column.layers)}")
-
-    def train(self, mode: bool = True) -> ProgressiveColumn:
-        """Train mode for the new column and laterals; the source column stays in eval mode."""
-        super().train(mode)
-        self.source.eval()
-        return self
-
-    def output_lengths(self, lengths: Tensor) -> Tensor:
-        """``(B,)`` input frames -> ``(B,)`` output frames (those of the new column)."""
-        return self.column.output_lengths(lengths)
-
-    def source_states(self, x: Tensor, lengths: Tensor) -> tuple[list[Tensor], Tensor]:
-        """The frozen column's block inputs and output: ``L + 1`` tensors ``(B, T', D_src)``, ``(B,)``."""
-        with torch.no_grad():
-            h, out_lengths, ctx = self.source.embed(x, lengths)
-            states = [h]
-            for i in range(len(self.source.layers) if h.shape[1] else 0):
-                h = self.source.run_layer(i, h, out_lengths, ctx)
-                states.append(h)
-        return states, out_lengths
-
-    def forward(self, x: Tensor, lengths: Tensor, num_layers: int | None = None) -> tuple[Tensor, Tensor]:
-        """``x (B, T, F)``, ``lengths (B,)`` -> ``y (B, T', D)`` (zero past each length), ``(B,)``."""
-        src, _ = self.source_states(x, lengths)
-        h, out_lengths, ctx = self.column.embed(x, lengths)
-        if h.shape[1] == 0:
-            return h, out_lengths
-        n = len(self.column.layers) if num_layers is None else num_layers
-        for i in range(n):
-            h = h + self.laterals[i](src[i])
-            h = self.column.run_layer(i, h, out_lengths, ctx)
-        h = h + self.laterals[n](src[n])
-        return h.masked_fill(~padding_mask(out_lengths, h.shape[1])[:, :, None], 0.0), out_lengths
+    if not 0 <= k <= num_layers:
+        raise ValueError(f"k={k} is outside [0, {num_layers}]")
+    return {f"{prefix}layers.{i}.": f"not_transferred.{prefix}layers.{i}." for i in range(k, num_layers)}
 
 
 # ---------------------------------------------------------------------------
-# Domain-adversarial training (Ganin & Lempitsky 2015)
+# Domain-adversarial training (Ganin & Lempitsky 2015); GradReverse and
+# DomainClassifier live in asr.models.multilingual (the model's speaker head uses them)
 # ---------------------------------------------------------------------------
-
-
-class GradReverse(torch.autograd.Function):
-    """Identity forward; backward multiplies the gradient by ``-lambd``."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, lambd: float) -> Tensor:  # noqa: D102
-        ctx.lambd = float(lambd)
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:  # noqa: D102
-        return -ctx.lambd * grad, None
-
-
-def grad_reverse(x: Tensor, lambd: float = 1.0) -> Tensor:
-    """Gradient reversal: ``x`` unchanged (any shape); its gradient is multiplied by ``-lambd``."""
-    return GradReverse.apply(x, lambd)
-
-
-class DomainClassifier(nn.Module):
-    """Utterance-level domain / speaker classifier behind a gradient-reversal layer.
-
-    ``hidden (B, T', D)`` -> reverse gradient -> mean over valid frames -> MLP -> ``(B, C)``
-    logits; train it with cross-entropy added to the ASR loss, so the classifier
-    learns the domain and the encoder learns to hide it.
-
-    Args:
-        input_dim: ``D``.
-        num_classes: ``C`` domains or speakers.
-        hidden_dim: MLP width.
-    """
-
-    def __init__(self, input_dim: int, num_classes: int, hidden_dim: int = 256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(input_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, num_classes))
-
-    def forward(self, hidden: Tensor, lengths: Tensor, lambd: float = 1.0) -> Tensor:
-        """``hidden (B, T', D)``, ``lengths (B,)``, reversal strength -> logits ``(B, C)``."""
-        h = grad_reverse(hidden, lambd)
-        valid = padding_mask(lengths, h.shape[1]).to(h.dtype)[:, :, None]  # (B, T', 1)
-        pooled = (h * valid).sum(1) / valid.sum(1).clamp(min=1.0)  # (B, D)
-        return self.net(pooled)
 
 
 def dann_lambda(progress: float, gamma: float = 10.0) -> float:

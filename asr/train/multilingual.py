@@ -33,7 +33,10 @@ checkpoints, evaluation and curves, and :mod:`asr.train.checkpoint`):
    parameters are all frozen run in eval mode (no dropout, fixed BatchNorm statistics);
 4. draws one-language batches with :class:`~asr.data.lang_sampler.LanguageBalancedSampler`
    (languages by ``size^(1/T)``), trains on :func:`~asr.models.multilingual.multitask_loss`
-   plus the L2-SP pull toward the starting weights when ``l2sp_alpha > 0``;
+   plus the L2-SP pull toward the starting weights when ``l2sp_alpha > 0``; with
+   ``adversarial=True`` a speaker classifier behind gradient reversal (the model's
+   ``domain_head``, one class per training speaker) joins the tasks, its reversal strength
+   following :func:`~asr.train.finetune.dann_lambda` over the run's progress;
 5. checkpoints atomically (every ``checkpoint_every`` updates and each epoch's end)
    and resumes from the latest one when the same call is made again;
 6. validates each language each epoch: rows ``dev/<lang>`` (CTC loss, greedy WER/CER)
@@ -74,6 +77,7 @@ from asr.data.manifest import Utterance
 from asr.data.sampler import DurationBucketSampler
 from asr.models.multilingual import (
     ABSENT,
+    FORMAT,
     LoadReport,
     MultilingualConfig,
     MultilingualCTC,
@@ -86,7 +90,7 @@ from asr.text.tokenizer import Tokenizer
 from asr.train import checkpoint as ckpt
 from asr.train.config import TrainConfig
 from asr.train.distributed import DistContext, barrier, setup, teardown
-from asr.train.finetune import apply_policy, l2sp_penalty, reference_state
+from asr.train.finetune import apply_policy, dann_lambda, l2sp_penalty, reference_state
 from asr.train.loop import (
     CHECKPOINTS,
     CURVES_PNG,
@@ -322,6 +326,8 @@ class MultiRun:
     weights: dict[str, float]
     reference: dict[str, Tensor]
     l2sp_alpha: float
+    speaker_ids: dict[str, int] = field(default_factory=dict)  # adversarial training: speaker -> domain class
+    total_steps: int = 1  # planned updates (the reversal-strength schedule's progress)
     skipped: SkipReport = field(default_factory=SkipReport)
     t_start: float = field(default_factory=time.perf_counter)
     t_window: float = field(default_factory=time.perf_counter)
@@ -355,6 +361,12 @@ def _resolve_config(
     return cfg
 
 
+def _is_progressive(model_dir: str | os.PathLike) -> bool:
+    """Whether a model directory holds a multilingual model with a progressive encoder."""
+    config = json.loads((Path(model_dir) / "config.json").read_text())
+    return bool(config.get("format") == FORMAT and config["model"].get("progressive"))
+
+
 def set_train_mode(model: nn.Module) -> None:
     """``model.train()``, then eval mode for every module of ``frontend``/``encoder`` whose
     parameters are all frozen (a frozen block keeps its dropout off and BatchNorm statistics fixed)."""
@@ -381,6 +393,7 @@ def train_multilingual(
     k: int = 0,
     l2sp_alpha: float = 0.0,
     init_rename: Mapping[str, str] | None = None,
+    adversarial: bool = False,
 ) -> dict[str, Any]:
     """Train a multilingual multi-task CTC model; the same call again resumes where it stopped.
 
@@ -405,7 +418,12 @@ def train_multilingual(
         l2sp_alpha: L2-SP strength (pull of ``frontend``/``encoder`` toward their starting
             values); used whenever > 0 (policy ``l2sp`` with 0 warns and trains like ``full``).
         init_rename: prefix renames of the pre-trained tensor names
-            (:func:`~asr.models.multilingual.load_matching_state_dict`).
+            (:func:`~asr.models.multilingual.load_matching_state_dict`). With
+            ``cfg.progressive`` and a non-progressive ``init_from``, ``encoder.`` is renamed
+            ``encoder.source.`` as well: the pre-trained encoder becomes the frozen column.
+        adversarial: domain-adversarial training against the training speakers: ``cfg.num_domains``
+            is set to their count and the model's speaker head (behind gradient reversal)
+            is trained with weight ``task_weights["domain"]``.
 
     Returns:
         The summary (also ``OUT/train_summary.json``): ``model_dir``, ``steps``, ``epochs``,
@@ -422,9 +440,20 @@ def train_multilingual(
         raise ValueError("no training manifests")
     if policy == "l2sp" and l2sp_alpha <= 0:
         log.warning("policy l2sp with l2sp_alpha=%g: no pull toward the pre-trained weights", l2sp_alpha)
+    if cfg.progressive and init_from is None:
+        raise ValueError("a progressive column needs init_from: the pre-trained model of its frozen source column")
     ctx = setup(train_cfg.device)
     t0 = time.perf_counter()
     cfg = _resolve_config(cfg, list(manifests), tokenizers, phone_tokenizer)
+    speaker_ids: dict[str, int] = {}
+    if adversarial:
+        speakers = sorted({u.speaker for m in manifests.values() for u in _read(_as_list(m))})
+        if len(speakers) < 2:
+            raise ValueError(f"adversarial training needs >= 2 training speakers, got {speakers}")
+        speaker_ids = {s: i for i, s in enumerate(speakers)}
+        cfg = dataclasses.replace(cfg, num_domains=len(speakers))
+    if cfg.progressive and init_from is not None and not _is_progressive(init_from):
+        init_rename = {**(init_rename or {}), "encoder.": "encoder.source."}
     weights = dict(task_weights or {})
     save_run_config(out, {
         "model": cfg.to_dict(),
@@ -437,6 +466,7 @@ def train_multilingual(
         "policy": policy,
         "k": k,
         "l2sp_alpha": l2sp_alpha,
+        "adversarial": adversarial,
         "world_size": ctx.world_size,
     }, ctx, fixed=("model", "tokenizers", "init_from", "policy", "k"))
 
@@ -466,7 +496,7 @@ def train_multilingual(
         ddp_model = nn.parallel.DistributedDataParallel(model, device_ids=device_ids, find_unused_parameters=True)
     kept = {lang: t for lang, t in tokenizers.items() if lang in cfg.languages}
     run = MultiRun(ctx, train_cfg, out, model, ddp_model, optimizer, scheduler, data, kept, metrics,
-                   state, weights, reference, l2sp_alpha)
+                   state, weights, reference, l2sp_alpha, speaker_ids, total_steps)
     if ctx.is_main:
         per_lang = {lang: sum(u.lang == lang for u in data.train) for lang in manifests}
         log.info("training %s languages %s (%d utts, sampling %s), policy %s: %d of %d tensors trainable, %.2f M params",
@@ -493,8 +523,12 @@ def _batch_loss(run: MultiRun, batch: dict[str, Any]) -> Tensor:
             out = run.ddp_model(wav, torch.tensor([SAMPLE_RATE], device=device), [lang])
         return sum(v.float().sum() for v in out["logits"].values()) * 0.0 + out["hidden"].float().sum() * 0.0
     wav, wav_lengths = batch["wav"].to(device), batch["wav_lengths"].to(device)
+    domain_lambda = 1.0
+    if run.speaker_ids:  # adversarial: speaker classes, reversal strength ramped up over the run
+        batch["domains"] = torch.tensor([run.speaker_ids.get(s, -1) for s in batch["speakers"]], dtype=torch.long)
+        domain_lambda = dann_lambda(min(run.state.step / max(run.total_steps, 1), 1.0))
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=run.amp):
-        out = run.ddp_model(wav, wav_lengths, batch["langs"])
+        out = run.ddp_model(wav, wav_lengths, batch["langs"], domain_lambda=domain_lambda)
     loss, _ = multitask_loss(out, batch, run.weights, impl=run.cfg.ctc_impl)
     if run.l2sp_alpha > 0:
         loss = loss + l2sp_penalty(run.model, run.reference, run.l2sp_alpha)
@@ -643,6 +677,7 @@ def _finalize(
             },
             "policy": policy,
             "l2sp_alpha": run.l2sp_alpha,
+            "adversarial_speakers": len(run.speaker_ids),
             "world_size": ctx.world_size,
             "wall_s": wall_s,
         }

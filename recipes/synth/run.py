@@ -14,6 +14,8 @@ Stages, in order (``--stage`` / ``--stop-stage`` pick a range):
     decode    decode every test set with every trained system -> EXP/<system>/hyp/<lang>.jsonl
     score     WER/CER per system and language -> EXP/results.json
     report    EXP/report.md: corpus table, results table, PNG plots
+    multilingual  issue 5's transfer experiments (the preset's ``multilingual:`` block) ->
+              EXP/multilingual/{report.md,results.json,*.png} (asr.experiments.multilingual)
 
 Everything the recipe writes goes under ``--exp``; a stage whose outputs exist
 is skipped unless ``--force`` is given, so a killed run restarts where it stopped.
@@ -23,10 +25,8 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import shutil
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,23 +35,10 @@ from asr.data.dataset import validate
 from asr.data.manifest import read_manifest, write_manifest
 from asr.data.synth import SPLITS, SynthConfig, generate
 from asr.recipe import run_recipe
+from asr.systems import CTCSettings, Experiment, LangData, decode_systems, score_systems, train_systems
 
 log = logging.getLogger("recipes.synth")
 HERE = Path(__file__).resolve().parent
-
-
-@dataclass(frozen=True)
-class CTCSettings:
-    """The ``ctc:`` block of a preset: one character (or BPE) CTC model for all languages."""
-
-    preset: str = "tiny"  # ModelConfig preset: tiny, small, medium
-    units: str = "char"  # char, bpe, unigram
-    vocab_size: int = 500  # sentencepiece units only
-    model: dict = field(default_factory=dict)  # ModelConfig fields to override
-    train: dict = field(default_factory=dict)  # TrainConfig fields
-    beam: int = 16  # beam of the lexicon + LM decoder
-    lm_weight: float = 1.0
-    word_score: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +56,7 @@ class RecipeConfig:
     lm_order: int = 3  # word n-gram of each language, from its training text
     hybrid: dict = field(default_factory=dict)  # HybridConfig fields
     ctc: dict = field(default_factory=dict)  # CTCSettings fields
+    multilingual: dict = field(default_factory=dict)  # asr.experiments.multilingual.ExperimentConfig fields
 
     def synth_config(self) -> SynthConfig:
         return SynthConfig(langs=self.langs, hours=self.hours, seed=self.seed, train_speakers=self.train_speakers,
@@ -112,86 +100,19 @@ def prepare(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     (data / "summary.json").write_text(json.dumps(report, indent=2) + "\n")
 
 
-# Each system: how to train it, and how to decode one language's test set with it.
-# A decode function returns {variant name: (hypotheses path, decoding stats)}.
+# Each system: how to train it, and how to decode one language's test set with it (asr.systems):
+# one hybrid model per language (its own phones, lexicon and LM), one CTC model for all languages.
 
 
-def train_hybrid_system(cfg: RecipeConfig, exp: Path, force: bool) -> None:
-    """One hybrid model per language (its own phone set, lexicon and LM)."""
-    from asr.models.hybrid import HybridConfig, train_hybrid
-
-    hcfg = from_dict(HybridConfig, cfg.hybrid, source="hybrid")
-    for lang in cfg.langs:
-        out = exp / "hybrid" / lang / "model"
-        if (out / "config.json").exists() and not force:
-            log.info("hybrid/%s: trained already (%s)", lang, out)
-            continue
-        train_hybrid(exp / "data" / lang / "train.jsonl", exp / "data" / lang / "dev.jsonl",
-                     exp / "corpus" / lang / "lexicon.txt", out, hcfg)
-
-
-def decode_hybrid_system(cfg: RecipeConfig, exp: Path, lang: str) -> dict[str, tuple[Path, dict]]:
-    from asr.models.hybrid import decode_manifest_hybrid
-
-    hyp = exp / "hybrid" / "hyp" / f"{lang}.jsonl"
-    hyp.parent.mkdir(parents=True, exist_ok=True)
-    stats = decode_manifest_hybrid(exp / "hybrid" / lang / "model", exp / "data" / lang / "test.jsonl", hyp)
-    return {"hybrid": (hyp, stats)}
-
-
-def train_ctc_system(cfg: RecipeConfig, exp: Path, force: bool) -> None:
-    """One CTC model for all languages (a shared character or BPE vocabulary)."""
-    from asr.models.ctc import ModelConfig
-    from asr.train.config import TrainConfig
-    from asr.train.loop import init_tokenizer, train_ctc
-
-    s = cfg.ctc_settings()
-    out = exp / "ctc"
-    if force and (out / "train_summary.json").exists():
-        (out / "train_summary.json").unlink()
-    model_cfg = ModelConfig.from_dict({**ModelConfig.preset(s.preset).to_dict(), **s.model}, source="ctc.model")
-    train_cfg = from_dict(TrainConfig, s.train, source="ctc.train")
-    train = [exp / "data" / "train.jsonl"]
-    tokenizer = init_tokenizer(out, s.units, train, s.vocab_size)
-    train_ctc(train, exp / "data" / "dev.jsonl", out, model_cfg, train_cfg, tokenizer)
-
-
-def decode_ctc_system(cfg: RecipeConfig, exp: Path, lang: str) -> dict[str, tuple[Path, dict]]:
-    from asr.decoding.transcribe import decode_manifest
-
-    s = cfg.ctc_settings()
-    test = exp / "data" / lang / "test.jsonl"
-    out = {}
-    for variant, options in (("ctc-greedy", {}),
-                             ("ctc-lm", {"beam": s.beam, "lm": exp / "lm" / f"{lang}.arpa",
-                                         "lm_weight": s.lm_weight, "word_score": s.word_score})):
-        hyp = exp / "ctc" / "hyp" / variant / f"{lang}.jsonl"
-        hyp.parent.mkdir(parents=True, exist_ok=True)
-        out[variant] = (hyp, decode_manifest(exp / "ctc" / "model", test, hyp, **options))
-    return out
-
-
-SYSTEMS = {
-    "hybrid": (train_hybrid_system, decode_hybrid_system),
-    "ctc": (train_ctc_system, decode_ctc_system),
-}
-
-
-def _check_systems(cfg: RecipeConfig) -> None:
-    unknown = [s for s in cfg.systems if s not in SYSTEMS]
-    if unknown:
-        raise ValueError(f"unknown system(s) {unknown}; known: {sorted(SYSTEMS)}")
-
-
-def _model_params(model_dirs: list[Path]) -> int:
-    """Parameters stored in the ``model.safetensors`` of the given model directories."""
-    from safetensors import safe_open
-
-    total = 0
-    for d in model_dirs:
-        with safe_open(str(d / "model.safetensors"), framework="pt") as f:
-            total += sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
-    return total
+def experiment(cfg: RecipeConfig, exp: Path) -> Experiment:
+    """The preset's systems over the corpus: per language its manifests, espeak-ng lexicon and word LM."""
+    data = exp / "data"
+    langs = tuple(LangData(name=lang, lang=lang, train=data / lang / "train.jsonl", dev=data / lang / "dev.jsonl",
+                           tests={lang: data / lang / "test.jsonl"}, lexicon=exp / "corpus" / lang / "lexicon.txt",
+                           hybrid_lm=None, ctc_lm=exp / "lm" / f"{lang}.arpa")
+                  for lang in cfg.langs)
+    return Experiment(exp, langs, cfg.systems, cfg.hybrid, cfg.ctc_settings(), ctc_train=(data / "train.jsonl",),
+                      ctc_dev=data / "dev.jsonl")
 
 
 def train(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
@@ -200,48 +121,17 @@ def train(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     Training wall time per system goes to ``exp/train_times.json`` (only for
     systems that trained in this run, so a re-run keeps the first figure).
     """
-    _check_systems(cfg)
-    times_path = exp / "train_times.json"
-    times = json.loads(times_path.read_text()) if times_path.exists() else {}
-    for system in cfg.systems:
-        t0 = time.perf_counter()
-        SYSTEMS[system][0](cfg, exp, force)
-        seconds = time.perf_counter() - t0
-        log.info("train %s: %.0f s", system, seconds)
-        if seconds > 5 or system not in times:
-            times[system] = round(seconds, 1)
-    times_path.write_text(json.dumps(times, indent=2) + "\n")
+    train_systems(experiment(cfg, exp), force)
 
 
 def decode(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     """Decode each language's test set with every system -> ``exp/decode.json`` (hypothesis paths, RTF)."""
-    _check_systems(cfg)
-    runs: dict[str, dict] = {}
-    for system in cfg.systems:
-        for lang in cfg.langs:
-            for variant, (hyp, stats) in SYSTEMS[system][1](cfg, exp, lang).items():
-                runs.setdefault(variant, {})[lang] = {"hyp": str(hyp), "rtf": stats.get("rtf")}
-    (exp / "decode.json").write_text(json.dumps(runs, indent=2) + "\n")
+    decode_systems(experiment(cfg, exp))
 
 
 def score(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     """Score every system's hypotheses against the references -> ``exp/results.json``."""
-    from asr.metrics import read_text_file
-    from asr.metrics import score as score_hyps
-
-    runs = json.loads((exp / "decode.json").read_text())
-    times_path = exp / "train_times.json"
-    times = json.loads(times_path.read_text()) if times_path.exists() else {}
-    model_dirs = {"hybrid": [exp / "hybrid" / lang / "model" for lang in cfg.langs], "ctc": [exp / "ctc" / "model"]}
-    results: dict[str, dict] = {}
-    for variant, per_lang in runs.items():
-        system = variant.split("-")[0]
-        extra = {"params": _model_params(model_dirs[system]), "train_s": times.get(system)}
-        for lang, run in per_lang.items():
-            refs = {u.id: u.text for u in read_manifest(exp / "data" / lang / "test.jsonl")}
-            hyps, _ = read_text_file(run["hyp"])
-            results.setdefault(variant, {})[lang] = {**score_hyps(refs, hyps).to_dict(), "rtf": run["rtf"], **extra}
-    (exp / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    score_systems(experiment(cfg, exp))
 
 
 def report(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
@@ -313,7 +203,15 @@ def _alignment_lines(cfg: RecipeConfig, exp: Path) -> list[str]:
             *[f"| {lang} | " + " | ".join(cells) + " |" for lang, _, cells in rows]]
 
 
-STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "report": report}
+def multilingual(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
+    """Multilingual / transfer experiments (empty ``multilingual:`` block: nothing) -> ``exp/multilingual``."""
+    from asr.experiments.multilingual import run_synth_experiments
+
+    run_synth_experiments(exp, cfg.synth_config(), cfg.multilingual, force=force)
+
+
+STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "report": report,
+               "multilingual": multilingual}
 
 
 def main(argv: list[str] | None = None) -> int:
