@@ -40,7 +40,27 @@ def test_smoke_preset_runs_every_stage(tmp_path):
     # a second run finds the corpus done and only redoes the cheap stages
     again = subprocess.run(cmd + ["--stage", "prepare", "--stop-stage", "prepare"], capture_output=True, text=True, cwd=ROOT)
     assert again.returncode == 0, again.stderr[-3000:]
+    _check_curve_stage(exp)
     _check_multilingual_stage(exp, cmd)
+
+
+def _check_curve_stage(exp: Path) -> None:
+    """The smoke preset's learning curve: every system at both sizes, nested subsets, table, chart, report."""
+    summary = json.loads((exp / "curve" / "curve.json").read_text())
+    assert set(summary["sizes"]) == {"0.3min", "0.6min"}
+    small, big = summary["sizes"]["0.3min"]["train_hours"], summary["sizes"]["0.6min"]["train_hours"]
+    assert 0 < small < big <= 0.6 / 60 * 1.2
+    assert set(summary["curve"]) == {"hybrid", "ctc-greedy", "ctc-lm"}
+    for points in summary["curve"].values():
+        assert [h for h, _ in points] == [small, big] and all(w >= 0 for _, w in points)
+    ids = {size: [json.loads(line)["id"] for line in
+                  (exp / "curve" / size / "data" / "en" / "train.jsonl").read_text().splitlines()]
+           for size in ("0.3min", "0.6min")}
+    assert set(ids["0.3min"]) < set(ids["0.6min"])  # nested: the small set lies inside the big one
+    results = json.loads((exp / "curve" / "0.3min" / "results.json").read_text())
+    assert set(results["hybrid"]) == {"en"}  # only the curve's language
+    assert (exp / "curve" / "curve.png").stat().st_size > 1000
+    assert "## Learning curves" in (exp / "report.md").read_text()
 
 
 def _check_multilingual_stage(exp: Path, cmd: list[str]) -> None:

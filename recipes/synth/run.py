@@ -13,7 +13,9 @@ Stages, in order (``--stage`` / ``--stop-stage`` pick a range):
     train     train each system in ``systems`` (its model directory: EXP/<system>/model)
     decode    decode every test set with every trained system -> EXP/<system>/hyp/<lang>.jsonl
     score     WER/CER per system and language -> EXP/results.json
-    report    EXP/report.md: corpus table, results table, PNG plots
+    curve     learning curves (the preset's ``curve:`` block): both systems at several training sizes ->
+              EXP/curve/{curve.md,curve.png,curve.json} (asr.experiments.learning_curve)
+    report    EXP/report.md: corpus table, results table, learning curve, PNG plots
     multilingual  issue 5's transfer experiments (the preset's ``multilingual:`` block) ->
               EXP/multilingual/{report.md,results.json,*.png} (asr.experiments.multilingual)
 
@@ -23,6 +25,7 @@ is skipped unless ``--force`` is given, so a killed run restarts where it stoppe
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -56,6 +59,7 @@ class RecipeConfig:
     lm_order: int = 3  # word n-gram of each language, from its training text
     hybrid: dict = field(default_factory=dict)  # HybridConfig fields
     ctc: dict = field(default_factory=dict)  # CTCSettings fields
+    curve: dict = field(default_factory=dict)  # asr.experiments.learning_curve.CurveConfig fields
     multilingual: dict = field(default_factory=dict)  # asr.experiments.multilingual.ExperimentConfig fields
 
     def synth_config(self) -> SynthConfig:
@@ -134,6 +138,20 @@ def score(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     score_systems(experiment(cfg, exp))
 
 
+def curve(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
+    """Learning curves (empty ``curve:`` block: nothing): every system trained at each size -> ``exp/curve``."""
+    from asr.experiments.learning_curve import CurveConfig, run_learning_curve
+
+    if not cfg.curve:
+        log.info("curve: the preset has no curve block; nothing to do")
+        return
+    curve_cfg = from_dict(CurveConfig, cfg.curve, source="curve")
+    # one word LM per language at every size, for both systems: the one trained on all of the training text
+    langs = [dataclasses.replace(lang, hybrid_lm=lang.ctc_lm) for lang in experiment(cfg, exp).langs]
+    run_learning_curve(exp / "curve", langs, curve_cfg, cfg.hybrid, cfg.ctc_settings(), force)
+    print((exp / "curve" / "curve.md").read_text())
+
+
 def report(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     """Write ``exp/report.md`` (corpus and results tables) and ``exp/corpus.png``; print the tables."""
     import matplotlib
@@ -169,6 +187,9 @@ def report(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     else:
         lines += ["", "No system results yet."]
     lines += _alignment_lines(cfg, exp)
+    if (exp / "curve" / "curve.md").is_file():
+        text = (exp / "curve" / "curve.md").read_text().replace("](curve.png)", "](curve/curve.png)")
+        lines += ["", "## Learning curves: WER against training hours", "", text.strip()]
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.hist(list(durations.values()), bins=30, label=list(durations), stacked=True)
     ax.set_xlabel("utterance duration (s)")
@@ -210,8 +231,8 @@ def multilingual(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     run_synth_experiments(exp, cfg.synth_config(), cfg.multilingual, force=force)
 
 
-STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "report": report,
-               "multilingual": multilingual}
+STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "curve": curve,
+               "report": report, "multilingual": multilingual}
 
 
 def main(argv: list[str] | None = None) -> int:
