@@ -54,7 +54,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -514,8 +514,17 @@ def batch_loss(model: nn.Module, batch: dict[str, Any], device: torch.device, am
     )
 
 
-def train_one_epoch(run: Run, epoch: int) -> None:
-    """Train on this rank's batches of ``epoch`` from ``state.batches_consumed`` on."""
+def train_one_epoch(run: Run, epoch: int, loss_fn: Callable[[dict[str, Any]], Tensor] | None = None,
+                    train_mode: Callable[[], None] | None = None) -> None:
+    """Train on this rank's batches of ``epoch`` from ``state.batches_consumed`` on.
+
+    Args:
+        run: the run (any object with ``Run``'s fields: the multilingual loop passes its own).
+        epoch: the epoch (sets the sampler's shuffle and the augmentation's seed).
+        loss_fn: batch -> mean loss to minimise (default: :func:`batch_loss` of ``run.ddp_model``).
+        train_mode: puts the model in training mode (default: ``run.ddp_model.train()``; the
+            fine-tuning policies keep frozen modules in eval mode).
+    """
     from tqdm import tqdm
 
     cfg, ctx, state = run.cfg, run.ctx, run.state
@@ -525,7 +534,9 @@ def train_one_epoch(run: Run, epoch: int) -> None:
     run.data.transform.epoch = epoch
     total = state.batches_consumed + len(run.data.sampler)  # this rank's batches in the epoch
     accum = cfg.grad_accum
-    run.ddp_model.train()
+    if loss_fn is None:
+        loss_fn = lambda batch: batch_loss(run.ddp_model, batch, ctx.device, run.amp, cfg.ctc_impl)  # noqa: E731
+    (train_mode or run.ddp_model.train)()
     bar = tqdm(total=total, initial=state.batches_consumed, desc=f"epoch {epoch}", leave=False,
                disable=not (cfg.progress and ctx.is_main), dynamic_ncols=True)
     k = state.batches_consumed  # index of the next batch among this rank's batches
@@ -536,7 +547,7 @@ def train_one_epoch(run: Run, epoch: int) -> None:
         torch.manual_seed(_stable_int(cfg.seed, epoch, k * ctx.world_size + ctx.rank))
         sync = contextlib.nullcontext() if last_in_group or not ctx.distributed else run.ddp_model.no_sync()
         with sync:
-            loss = batch_loss(run.ddp_model, batch, ctx.device, run.amp, cfg.ctc_impl)
+            loss = loss_fn(batch)
             (loss / group_size).backward()
         run.skipped.update(batch["skipped"])
         run.loss_sum = loss.detach() if run.loss_sum is None else run.loss_sum + loss.detach()  # no GPU sync

@@ -53,7 +53,6 @@ Under ``torchrun`` the model is wrapped in DDP with ``find_unused_parameters``
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import logging
@@ -103,14 +102,11 @@ from asr.train.loop import (
     TrainState,
     _read,
     save_run_config,
-    _stable_int,
     resume_or_start,
     evaluate,
     fold_loss,
-    log_train,
-    optimizer_step,
     plot_curves,
-    save_step_checkpoint,
+    train_one_epoch,
 )
 from asr.train.optim import build_optimizer
 
@@ -310,7 +306,7 @@ def _init_data(
 @dataclass
 class MultiRun:
     """Handles of one run; attribute names follow :class:`asr.train.loop.Run` so that its
-    helpers (``optimizer_step``, ``log_train``, ``save_step_checkpoint``) apply."""
+    helpers (``train_one_epoch``, ``optimizer_step``, ``save_step_checkpoint``) apply."""
 
     ctx: DistContext
     cfg: TrainConfig
@@ -536,47 +532,8 @@ def _batch_loss(run: MultiRun, batch: dict[str, Any]) -> Tensor:
 
 
 def _train_one_epoch(run: MultiRun, epoch: int) -> None:
-    """Train on this rank's batches of ``epoch`` from ``state.batches_consumed`` on (as ``loop.train_one_epoch``)."""
-    from tqdm import tqdm
-
-    cfg, ctx, state = run.cfg, run.ctx, run.state
-    if state.epoch != epoch:
-        run.state = state = dataclasses.replace(state, epoch=epoch, batches_consumed=0, epoch_complete=False)
-    run.data.sampler.set_epoch(epoch)
-    run.data.transform.epoch = epoch
-    total = state.batches_consumed + len(run.data.sampler)
-    accum = cfg.grad_accum
-    set_train_mode(run.model)
-    bar = tqdm(total=total, initial=state.batches_consumed, desc=f"epoch {epoch}", leave=False,
-               disable=not (cfg.progress and ctx.is_main), dynamic_ncols=True)
-    kb = state.batches_consumed
-    for batch in run.data.loader:
-        group_start = kb // accum * accum
-        group_size = min(accum, total - group_start)
-        last_in_group = kb + 1 - group_start == group_size
-        torch.manual_seed(_stable_int(cfg.seed, epoch, kb * ctx.world_size + ctx.rank))
-        sync = contextlib.nullcontext() if last_in_group or not ctx.distributed else run.ddp_model.no_sync()
-        with sync:
-            loss = _batch_loss(run, batch)
-            (loss / group_size).backward()
-        run.skipped.update(batch["skipped"])
-        run.loss_sum = loss.detach() if run.loss_sum is None else run.loss_sum + loss.detach()
-        state.window["count"] += 1
-        state.window["audio_s"] += float(sum(batch["durations"]))
-        kb += 1
-        bar.update(1)
-        if not last_in_group:
-            continue
-        grad_norm, lr = optimizer_step(run)
-        state.step += 1
-        state.batches_consumed = kb
-        if state.step % cfg.log_every == 0:
-            log_train(run, grad_norm, lr)
-        if cfg.checkpoint_every and state.step % cfg.checkpoint_every == 0:
-            save_step_checkpoint(run)
-        if cfg.max_steps and state.step >= cfg.max_steps:
-            break
-    bar.close()
+    """One epoch of :func:`asr.train.loop.train_one_epoch` with the multi-task loss (frozen modules kept in eval)."""
+    train_one_epoch(run, epoch, loss_fn=lambda batch: _batch_loss(run, batch), train_mode=lambda: set_train_mode(run.model))
 
 
 def _evaluate_all(run: MultiRun) -> dict[str, dict[str, float]]:
