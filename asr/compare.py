@@ -235,6 +235,7 @@ def plot_curve(curve: dict[str, list[tuple[float, float]]], path: str | os.PathL
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     fig, ax = plt.subplots(figsize=(6.5, 4.0))
     for system, pts in curve.items():
@@ -243,7 +244,10 @@ def plot_curve(curve: dict[str, list[tuple[float, float]]], path: str | os.PathL
         ax.axvline(h, color="grey", linestyle=":", linewidth=1)
         ax.annotate(f"{a} < {b}\nfrom {h:.2g} h", (h, ax.get_ylim()[1]), fontsize="x-small", va="top", ha="left")
     ax.set_xscale("log")
-    ax.set_xlabel("training audio (hours per language)")
+    hours = sorted({h for pts in curve.values() for h, _ in pts})
+    ax.set_xticks(hours, [f"{60 * h:.3g} min" if h < 1 else f"{h:.3g} h" for h in hours])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("training audio per language (log scale)")
     ax.set_ylabel("WER (%)")
     ax.set_title(title or "learning curves")
     ax.grid(True, which="both", alpha=0.3)
