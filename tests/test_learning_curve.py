@@ -20,3 +20,18 @@ def test_ctc_epochs_present_the_same_audio_at_every_size_within_bounds():
 def test_bad_curve_config_is_refused(kwargs):
     with pytest.raises(ValueError, match="curve"):
         CurveConfig(**kwargs)
+
+
+def test_every_synth_preset_curve_block_builds():
+    """Typos in a preset's ``curve:`` block fail here, not after its corpus is generated."""
+    from pathlib import Path
+
+    from asr.config import from_dict, load_yaml
+
+    confs = sorted((Path(__file__).resolve().parents[1] / "recipes" / "synth" / "conf").glob("*.yaml"))
+    blocks = {c.name: load_yaml(c).get("curve") for c in confs}
+    assert blocks.get("smoke.yaml") and blocks.get("curve.yaml") and blocks.get("gpu.yaml")
+    for name, block in blocks.items():
+        if block:
+            cfg = from_dict(CurveConfig, block, source=name)
+            assert set(cfg.systems) <= {"hybrid", "ctc"}, name
