@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asr.data.manifest import read_manifest
+from asr.data.manifest import read_manifest, total_duration
 from asr.systems import (
     RESULTS_JSON,
     CTCSettings,
@@ -91,10 +91,6 @@ def curve_epochs(cfg: CurveConfig, train_hours: float) -> int:
     return int(min(max(wanted, cfg.ctc_min_epochs), cfg.ctc_max_epochs))
 
 
-def _hours(manifest: Path) -> float:
-    return sum(u.duration for u in read_manifest(manifest)) / 3600
-
-
 def _size_name(minutes: float) -> str:
     return f"{minutes:g}min"
 
@@ -137,7 +133,7 @@ def run_learning_curve(
         subsets = [dataclasses.replace(lang, train=subset_manifest(
             lang.train, exp / "data" / (lang.name or lang.lang) / "train.jsonl", max_hours=minutes / 60, seed=cfg.seed))
             for lang in chosen]
-        hours = {lang.name or lang.lang: _hours(lang.train) for lang in subsets}
+        hours = {lang.name or lang.lang: total_duration(read_manifest(lang.train)) / 3600 for lang in subsets}
         mean_hours = sum(hours.values()) / len(hours)
         epochs = curve_epochs(cfg, sum(hours.values()))
         sizes[name] = {"minutes": minutes, "train_hours": round(mean_hours, 4), "ctc_epochs": epochs}

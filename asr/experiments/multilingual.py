@@ -71,7 +71,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from asr.data.manifest import Utterance, read_manifest, write_manifest
+from asr.data.manifest import Utterance, read_manifest, total_duration, write_manifest
 from asr.text.lexicon import Lexicon
 from asr.text.normalize import normalize
 from asr.text.tokenizer import CharTokenizer, PhoneTokenizer, Tokenizer, load_tokenizer
@@ -222,7 +222,7 @@ def minutes_label(minutes: float) -> str:
 
 
 def _train_minutes(manifest: Path) -> float:
-    return sum(u.duration for u in read_manifest(manifest)) / 60.0
+    return total_duration(read_manifest(manifest)) / 60.0
 
 
 def ensure_target_audio(
