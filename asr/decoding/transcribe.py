@@ -129,8 +129,8 @@ def choose_decoder(beam: int = 1, lm: str | os.PathLike | None = None, lm_weight
     return "greedy", {}
 
 
-def _batches(utts: list[Utterance], max_seconds: float) -> list[list[Utterance]]:
-    """Longest first; each batch's padded seconds (size x longest) within ``max_seconds``."""
+def decode_batches(utts: Sequence[Utterance], max_seconds: float) -> list[list[Utterance]]:
+    """Decoding batches, longest first; each batch's padded seconds (size x longest) within ``max_seconds``."""
     order = sorted(utts, key=lambda u: -u.duration)
     batches: list[list[Utterance]] = []
     for u in order:
@@ -175,7 +175,7 @@ def decode_manifest(
     hyps: dict[str, str] = {}  # unreadable audio (logged by the dataset) gets an empty hypothesis
     audio_s = compute_s = 0.0
     t0 = time.perf_counter()
-    for batch in _batches(utts, batch_seconds):
+    for batch in decode_batches(utts, batch_seconds):
         items = [it for it in AudioDataset(batch) if "error" not in it]
         if not items:
             continue

@@ -416,7 +416,7 @@ def prepare_inputs(data: Mapping[str, LanguageData], out: str | Path, cfg: Exper
         path = d / target / f"train-{minutes_label(minutes)}.jsonl"
         write_manifest(path, utts)
         subsets[minutes] = path
-        subset_minutes[minutes] = round(sum(u.duration for u in utts) / 60.0, 2)
+        subset_minutes[minutes] = round(total_duration(utts) / 60.0, 2)
         texts[f"{target}-{minutes_label(minutes)}"] = [normalize(u.text, target) for u in utts]
         subset_words[minutes] = {w for t in texts[f"{target}-{minutes_label(minutes)}"] for w in t.split()}
         if subset_minutes[minutes] < minutes:
@@ -592,17 +592,13 @@ def decode_test(
     """
     from asr.data.dataset import AudioDataset
     from asr.data.collate import collate_waveforms
+    from asr.decoding.transcribe import decode_batches
     from asr.models.multilingual import load_multilingual_dir
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model, _, _ = load_multilingual_dir(model_dir, device=device)
-    utts = sorted(read_manifest(manifest), key=lambda u: -u.duration)
-    batches: list[list[Utterance]] = []
-    for u in utts:
-        if batches and (len(batches[-1]) + 1) * batches[-1][0].duration <= DECODE_BATCH_SECONDS:
-            batches[-1].append(u)
-        else:
-            batches.append([u])
+    utts = read_manifest(manifest)
+    batches = decode_batches(utts, DECODE_BATCH_SECONDS)
     hyps: dict[str, dict[str, str]] = {name: {u.id: "" for u in utts} for name in decoders}
     with torch.inference_mode():
         for batch_utts in batches:
