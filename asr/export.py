@@ -47,7 +47,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from asr.features import FeatureConfig, _frame_mask, base_features, feature_constants, normalise_and_context
+from asr.features import FeatureConfig, base_features, feature_constants, frame_mask, normalise_and_context
 from asr.models.ctc import MODEL_CONFIG, CTCModel, load_model_dir
 from asr.models.encoders import MIN_INPUT_FRAMES, SUBSAMPLING, BLSTMEncoder, ConformerEncoder, Encoder
 
@@ -184,7 +184,7 @@ class ExportableCTC(nn.Module):
             h, out_lengths, _ = encoder.embed(feats, lengths)
             for layer in encoder.layers:
                 h = h + _blstm_layer_static(layer, h, out_lengths)
-            valid = _frame_mask(out_lengths, h.shape[1])
+            valid = frame_mask(out_lengths, h.shape[1])
             h = h * valid.unsqueeze(-1)
         else:
             h, out_lengths = encoder(feats, lengths)  # (B, T', D)
