@@ -1,8 +1,15 @@
-"""Flat YAML configs (values only) mapped onto typed dataclasses.
+"""YAML configs (values only) mapped onto typed dataclasses.
 
 A config file holds ``key: value`` pairs; which keys exist and their types is
 decided by the dataclass it fills, so a typo is an error that names the file
-and the key rather than a silently ignored setting.
+and the key rather than a silently ignored setting. A field whose type is
+itself a dataclass takes a nested block of its own ``key: value`` pairs
+(checked the same way), e.g. ``ModelConfig.features``.
+
+Usage::
+
+    cfg = load_config(TrainConfig, "conf/train.yaml", epochs=3)     # file values, then overrides
+    cfg = from_dict(ModelConfig, {"d_model": 96, "features": {"num_mel_bins": 40}}, source="model")
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,6 +45,8 @@ def load_yaml(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def _coerce(value: Any, tp: Any, where: str) -> Any:
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp) and isinstance(value, Mapping):
+        return from_dict(tp, dict(value), where)  # a nested dataclass field, e.g. ModelConfig.features
     origin = typing.get_origin(tp)
     if origin is tuple and isinstance(value, (list, tuple)):
         args = typing.get_args(tp)
@@ -50,8 +60,12 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     return value
 
 
-def from_dict(cls: type[T], data: dict[str, Any], source: str = "config") -> T:
-    """Build dataclass ``cls`` from ``data``; unknown keys and wrong types raise ``ValueError``."""
+def from_dict(cls: type[T], data: Mapping[str, Any], source: str = "config") -> T:
+    """Build dataclass ``cls`` from ``data``; unknown keys and wrong types raise ``ValueError``.
+
+    Lists become tuples where the field is a tuple; a mapping given for a dataclass-typed
+    field builds that dataclass the same way (errors name the nested key, ``source: field: key``).
+    """
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
@@ -66,7 +80,16 @@ def load_config(cls: type[T], path: str | os.PathLike, **overrides: Any) -> T:
     return from_dict(cls, {**load_yaml(path), **overrides}, source=str(path))
 
 
+def _plain(value: Any) -> Any:
+    """Tuples (at any depth) as lists, for YAML."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def save_config(obj: Any, path: str | os.PathLike) -> None:
-    """Write a dataclass as flat YAML (tuples become lists)."""
-    data = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(obj).items()}
+    """Write a dataclass as YAML (tuples become lists; a nested dataclass field a nested block)."""
+    data = _plain(dataclasses.asdict(obj))
     Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
