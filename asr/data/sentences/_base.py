@@ -8,10 +8,7 @@ date/time helpers every grammar uses. No language data here.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Callable, NamedTuple
-
-if TYPE_CHECKING:
-    from asr.data.sentences import SentenceGenerator
+from typing import Callable, NamedTuple, Protocol
 
 
 class L(NamedTuple):
@@ -52,10 +49,16 @@ def _lex(spec: str, pluralize: Callable[[str], str] | None = None) -> tuple[L, .
     return tuple(out)
 
 
+class _PoolSplitter(Protocol):
+    """What :class:`_Ctx` needs of its :class:`~asr.data.sentences.SentenceGenerator`."""
+
+    def _split_pool(self, pool: tuple[L, ...]) -> tuple[tuple[L, ...], tuple[L, ...]]: ...
+
+
 class _Ctx:
     """What a template function sees: the rng and a word picker that obeys the split."""
 
-    def __init__(self, gen: "SentenceGenerator | None", rng: random.Random, featured: bool, allow_held: bool):
+    def __init__(self, gen: _PoolSplitter | None, rng: random.Random, featured: bool, allow_held: bool):
         self._gen = gen
         self.rng = rng
         self.featured = featured
