@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from asr.text.g2p import STRESS_MARKS, build_lexicon, g2p
+from asr.text.g2p import STRESS_MARKS, build_lexicon, extend_with_g2p, g2p
 from asr.text.lexicon import Lexicon
 from asr.text.tokenizer import PhoneTokenizer
 
@@ -103,15 +103,15 @@ def test_g2p_errors() -> None:
 def test_build_and_extend_with_g2p(caplog: pytest.LogCaptureFixture) -> None:
     lex = build_lexicon(["the", "cat"], "en")
     assert lex.pronounce("cat") == ("k", "æ", "t")
-    with caplog.at_level(logging.WARNING, logger="asr.text.lexicon"):
-        added = lex.extend_with_g2p(["the", "cat", "kitchen", "kitchen"], "en")
+    with caplog.at_level(logging.WARNING, logger="asr.text.g2p"):
+        added = extend_with_g2p(lex, ["the", "cat", "kitchen", "kitchen"], "en")
     assert added == ["kitchen"]
     assert lex.pronounce("kitchen") == ("k", "ɪ", "tʃ", "ə", "n")
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "kitchen" in warnings[0].getMessage() and "cat" not in warnings[0].getMessage()
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="asr.text.lexicon"):
-        assert lex.extend_with_g2p(["cat"], "en") == []
+    with caplog.at_level(logging.WARNING, logger="asr.text.g2p"):
+        assert extend_with_g2p(lex, ["cat"], "en") == []
     assert not caplog.records
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asr.decoding.lm import BOS, ArpaError, NgramLM, perplexity, train_ngram
+from asr.text.lm import BOS, ArpaError, NgramLM, perplexity, train_ngram
 
 WORDS = "the cat dog sees a bird runs home fast".split()
 

@@ -8,6 +8,10 @@ stress marks ``ˈ ˌ`` are removed unless ``keep_stress=True`` (then they stay
 attached to the vowel that follows them, ``ˈɪ``). espeak's language-switch
 markers (``(en)``, ``(fr)``, written around loan words) are dropped.
 
+:func:`build_lexicon` makes a :class:`~asr.text.lexicon.Lexicon` of such
+pronunciations and :func:`extend_with_g2p` adds them to one for the words it
+lacks (this module builds on :mod:`asr.text.lexicon`, never the reverse).
+
 Example:
     >>> g2p(["kitchen"], "en")
     {'kitchen': ('k', 'ɪ', 'tʃ', 'ə', 'n')}
@@ -15,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -22,7 +27,9 @@ from functools import lru_cache
 from asr.espeak import ESPEAK_VOICES, get_espeak
 from asr.text.lexicon import Lexicon
 
-__all__ = ["g2p", "build_lexicon", "espeak_voice", "STRESS_MARKS"]
+__all__ = ["g2p", "build_lexicon", "extend_with_g2p", "espeak_voice", "STRESS_MARKS"]
+
+logger = logging.getLogger(__name__)
 
 STRESS_MARKS = "ˈˌ"  # primary, secondary
 _LANGUAGE_SWITCH = re.compile(r"^\([\w-]+\)$")  # "(en)" around a loan word
@@ -78,6 +85,27 @@ def build_lexicon(words: Iterable[str], lang: str, keep_stress: bool = False) ->
     for word, phones in g2p(words, lang, keep_stress=keep_stress).items():
         lexicon.add(word, phones)
     return lexicon
+
+
+def extend_with_g2p(lexicon: Lexicon, words: Iterable[str], lang: str, keep_stress: bool = False) -> list[str]:
+    """Add espeak-ng pronunciations (:func:`g2p`) of the words not yet in ``lexicon``.
+
+    Logs a warning naming the words added, since generated pronunciations
+    deserve a look.
+
+    Returns:
+        The words added, in the order first seen.
+
+    Raises:
+        ValueError: espeak-ng cannot pronounce one of the missing words.
+    """
+    missing = [w for w in dict.fromkeys(words) if w not in lexicon]
+    if not missing:
+        return []
+    for word, phones in g2p(missing, lang, keep_stress=keep_stress).items():
+        lexicon.add(word, phones)
+    logger.warning("added %d word(s) to the lexicon by g2p (%s): %s", len(missing), lang, " ".join(missing))
+    return missing
 
 
 @lru_cache(maxsize=1 << 16)

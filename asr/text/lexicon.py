@@ -8,6 +8,10 @@ File formats (Kaldi ``data/local/dict``), UTF-8, fields split on whitespace:
   probability in (0, 1] (read when the file's first line has a number in the
   second field, or when asked).
 
+This module knows nothing of G2P: espeak-ng pronunciations come from
+:mod:`asr.text.g2p` (:func:`~asr.text.g2p.build_lexicon`,
+:func:`~asr.text.g2p.extend_with_g2p`), which builds on it.
+
 Example:
     >>> lex = Lexicon({"kitchen": [("k", "ɪ", "tʃ", "ə", "n")]})
     >>> lex.pronounce("kitchen")
@@ -16,14 +20,11 @@ Example:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 
 __all__ = ["Lexicon", "Pronunciation"]
-
-logger = logging.getLogger(__name__)
 
 Pronunciation = tuple[str, ...]  # phones of one pronunciation
 
@@ -112,30 +113,6 @@ class Lexicon:
     def phones(self) -> list[str]:
         """The phone set: every phone used by some pronunciation, sorted."""
         return sorted({p for prons in self._entries.values() for pron in prons for p in pron})
-
-    # -- g2p ------------------------------------------------------------------------
-
-    def extend_with_g2p(self, words: Iterable[str], lang: str, keep_stress: bool = False) -> list[str]:
-        """Add espeak-ng pronunciations (:func:`asr.text.g2p.g2p`) of the words not yet in the lexicon.
-
-        Logs a warning naming the words added, since generated pronunciations
-        deserve a look.
-
-        Returns:
-            The words added, in the order first seen.
-
-        Raises:
-            ValueError: espeak-ng cannot pronounce one of the missing words.
-        """
-        from asr.text.g2p import g2p
-
-        missing = [w for w in dict.fromkeys(words) if w not in self]
-        if not missing:
-            return []
-        for word, phones in g2p(missing, lang, keep_stress=keep_stress).items():
-            self.add(word, phones)
-        logger.warning("added %d word(s) to the lexicon by g2p (%s): %s", len(missing), lang, " ".join(missing))
-        return missing
 
     # -- files ----------------------------------------------------------------------
 
