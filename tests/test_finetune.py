@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from asr.features import FeatureConfig
+from asr.losses.multitask import multitask_loss
 from asr.models.ctc import CTCModel, ModelConfig
-from asr.models.multilingual import MultilingualConfig, MultilingualCTC, multitask_loss
+from asr.models.multilingual import MultilingualConfig, MultilingualCTC
 from asr.train.finetune import (
     DomainClassifier,
     ProgressiveColumn,
@@ -213,7 +214,8 @@ def test_multitask_loss_with_frozen_encoder_trains_head_only():
 
 @pytest.mark.parametrize("k", [0, 2, 3])
 def test_layer_transfer_rename_loads_first_k_blocks_and_keeps_fresh_rest(tmp_path, k):
-    from asr.models.multilingual import from_pretrained, save_multilingual_dir
+    from asr.models.multilingual import save_multilingual_dir
+    from asr.models.pretrained import from_pretrained
     from asr.text.tokenizer import CharTokenizer
     from asr.train.finetune import layer_transfer_rename
 

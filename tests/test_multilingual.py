@@ -8,17 +8,10 @@ import pytest
 import torch
 
 from asr.features import FeatureConfig
+from asr.losses.multitask import multitask_loss
 from asr.models.ctc import CTCModel, ModelConfig, save_model_dir
-from asr.models.multilingual import (
-    MultilingualConfig,
-    MultilingualCTC,
-    from_pretrained,
-    load_matching_state_dict,
-    load_multilingual_dir,
-    multitask_loss,
-    pretrained_base,
-    save_multilingual_dir,
-)
+from asr.models.multilingual import MultilingualConfig, MultilingualCTC, load_multilingual_dir, save_multilingual_dir
+from asr.models.pretrained import from_pretrained, load_matching_state_dict, pretrained_base
 from asr.text.tokenizer import CharTokenizer
 
 BASE = ModelConfig(
@@ -285,7 +278,7 @@ def test_domain_head_reverses_gradient_into_encoder_and_masks_unknown_labels():
 
 
 def test_progressive_config_builds_frozen_source_column_and_round_trips(tmp_path):
-    from asr.models.multilingual import ProgressiveColumn
+    from asr.models.progressive import ProgressiveColumn
 
     toks = {"en": CharTokenizer.build(["abcde"]), "de": CharTokenizer.build(["abcdefg"])}
     model = _model(progressive=True, num_domains=2, vocab_sizes=(toks["en"].vocab_size, toks["de"].vocab_size))

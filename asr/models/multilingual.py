@@ -12,7 +12,7 @@ masked, per language, to that language's phone inventory).
         |-> lang_head     utterance-level language ID on the mean-pooled hidden states
         '-> domain_head   adversarial domain (speaker) classifier behind a gradient-reversal layer
 
-With ``progressive=True`` the encoder is a :class:`ProgressiveColumn`: a frozen
+With ``progressive=True`` the encoder is a :class:`~asr.models.progressive.ProgressiveColumn`: a frozen
 pre-trained column and a new one reading it through lateral connections.
 
 Every head can be switched off in :class:`MultilingualConfig`. A batch may mix
@@ -23,7 +23,12 @@ Labels: ``batch["tokens"] (B, L)`` / ``batch["token_lengths"] (B,)`` and
 ``batch["phones"] (B, Lp)`` / ``batch["phone_lengths"] (B,)``; a length of
 ``-1`` (or a missing key) marks an utterance without that label, which then
 contributes nothing to that task (masked, not dropped: it still trains the
-other tasks). See :func:`multitask_loss`.
+other tasks). See :func:`asr.losses.multitask.multitask_loss`.
+
+The pieces live beside this module: :mod:`asr.models.acoustic` (frontend,
+SpecAugment, encoder), :mod:`asr.models.heads` (phone masks, pooling),
+:mod:`asr.models.progressive`, :mod:`asr.models.adversarial`, and
+:mod:`asr.models.pretrained` (initialising from a pre-trained model directory).
 
 Usage::
 
@@ -45,10 +50,8 @@ Usage::
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
-import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,195 +59,29 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from asr.features import FeatureExtractor, GlobalCMVN, SpecAugment
-from asr.losses.ctc import ctc_loss
-from asr.models.ctc import (
-    FORMAT as CTC_FORMAT,
-    MODEL_CONFIG,
-    MODEL_WEIGHTS,
-    ModelConfig,
-    cpu_state_dict,
-    read_model_config,
-)
-from asr.models.encoders import Encoder, padding_mask
-from asr.registry import lookup
+from asr.config import from_dict as config_from_dict
+from asr.features import GlobalCMVN
+from asr.models.acoustic import AcousticStack
+from asr.models.adversarial import DomainClassifier
+from asr.models.ctc import MODEL_CONFIG, MODEL_WEIGHTS, ModelConfig, cpu_state_dict, read_model_config
+from asr.models.heads import MASKED_LOGIT, masked_mean, phone_inventory_mask
 from asr.text.tokenizer import Tokenizer, load_tokenizer
 
 __all__ = [
     "MultilingualConfig",
     "MultilingualCTC",
-    "multitask_loss",
-    "DEFAULT_WEIGHTS",
-    "LoadReport",
-    "load_matching_state_dict",
-    "from_pretrained",
-    "pretrained_base",
     "save_multilingual_dir",
     "load_multilingual_dir",
     "read_multilingual_config",
     "FORMAT",
-    "ProgressiveColumn",
-    "GradReverse",
-    "grad_reverse",
-    "DomainClassifier",
-    "reinit_module",
 ]
-
-log = logging.getLogger(__name__)
 
 FORMAT = "asr.multilingual"  # config.json "format"
 FORMAT_VERSION = 1
 TOKENIZERS_DIR = "tokenizers"  # tokenizers/<lang>/ inside a model directory
 PHONE_TOKENIZER_DIR = "phone_tokenizer"
-DEFAULT_WEIGHTS: dict[str, float] = {"ctc": 1.0, "phone": 0.3, "lid": 0.1, "domain": 0.1}  # task -> loss weight
-ABSENT = -1  # a label length marking "this utterance has no label for this task"
-# Logit of a phone outside a language's inventory. Finite, unlike Allosaurus' -inf, so the CTC
-# backward never meets -inf - -inf; exp(-1e4 - max) is exactly 0 in float32/bf16, so such phones
-# still get exactly zero probability.
-MASKED_LOGIT = -1e4
-
-
-# ---------------------------------------------------------------------------
-# Transfer-learning blocks: progressive columns (Rusu et al. 2016) and
-# gradient reversal (Ganin & Lempitsky 2015). Re-exported by asr.train.finetune.
-# ---------------------------------------------------------------------------
-
-
-def reinit_module(module: nn.Module) -> None:
-    """Re-initialise ``module`` in place: ``reset_parameters()`` of every submodule that has one,
-    Xavier-uniform for parameters held directly by modules without it (e.g. attention position biases)."""
-    for sub in module.modules():
-        if hasattr(sub, "reset_parameters"):
-            sub.reset_parameters()
-        else:
-            for p in sub.parameters(recurse=False):
-                if p.dim() >= 2:
-                    nn.init.xavier_uniform_(p)
-                else:
-                    nn.init.zeros_(p)
-
-
-class ProgressiveColumn(Encoder):
-    """A new encoder column with lateral connections from a frozen pre-trained column.
-
-    ``h_new[0] = embed_new(x) + U_0 h_src[0]``, then before block ``i``
-    ``h_new[i] += U_i h_src[i]`` and at the output ``y = h_new[L] + U_L h_src[L]``,
-    where ``h_src[i]`` is the source column's input to block ``i`` (``h_src[L]`` its
-    output) and ``U_i`` are linear laterals (zero-initialised, so training starts
-    from the new column alone). The source column is frozen, run without
-    gradient and kept in eval mode: its outputs can never change.
-
-    A drop-in for a model's ``encoder``: ``forward(x (B, T, F), lengths (B,)) -> (B, T', D), (B,)``.
-
-    Args:
-        source: the pre-trained encoder (frozen in place).
-        column: the new column, same input dimension and subsampling
-            (default: a deep copy of ``source``, re-initialised).
-        init_from_source: start the new column from the source's weights instead.
-    """
-
-    def __init__(self, source: Encoder, column: Encoder | None = None, init_from_source: bool = False):
-        super().__init__()
-        if column is None:
-            column = copy.deepcopy(source)
-            if not init_from_source:
-                for layer in column.layers:
-                    reinit_module(layer)
-                reinit_module(column.subsampling_module)
-        for p in column.parameters():
-            p.requires_grad_(True)
-        self.source = source.eval()
-        for p in self.source.parameters():
-            p.requires_grad_(False)
-        self.column = column
-        self.layers = column.layers  # the trainable blocks, for the freezing policies
-        self.output_dim = column.output_dim
-        d_src, d_new = source.output_dim, column.output_dim
-        self.laterals = nn.ModuleList(nn.Linear(d_src, d_new) for _ in range(len(column.layers) + 1))
-        for lateral in self.laterals:
-            nn.init.zeros_(lateral.weight)
-            nn.init.zeros_(lateral.bias)
-        if len(source.layers) != len(column.layers):
-            raise ValueError(f"source has {len(source.layers)} blocks, column {len(column.layers)}")
-
-    def train(self, mode: bool = True) -> ProgressiveColumn:
-        """Train mode for the new column and laterals; the source column stays in eval mode."""
-        super().train(mode)
-        self.source.eval()
-        return self
-
-    def output_lengths(self, lengths: Tensor) -> Tensor:
-        """``(B,)`` input frames -> ``(B,)`` output frames (those of the new column)."""
-        return self.column.output_lengths(lengths)
-
-    def source_states(self, x: Tensor, lengths: Tensor) -> tuple[list[Tensor], Tensor]:
-        """The frozen column's block inputs and output: ``L + 1`` tensors ``(B, T', D_src)``, ``(B,)``."""
-        with torch.no_grad():
-            h, out_lengths, ctx = self.source.embed(x, lengths)
-            states = [h]
-            for i in range(len(self.source.layers) if h.shape[1] else 0):
-                h = self.source.run_layer(i, h, out_lengths, ctx)
-                states.append(h)
-        return states, out_lengths
-
-    def forward(self, x: Tensor, lengths: Tensor, num_layers: int | None = None) -> tuple[Tensor, Tensor]:
-        """``x (B, T, F)``, ``lengths (B,)`` -> ``y (B, T', D)`` (zero past each length), ``(B,)``."""
-        src, _ = self.source_states(x, lengths)
-        h, out_lengths, ctx = self.column.embed(x, lengths)
-        if h.shape[1] == 0:
-            return h, out_lengths
-        n = len(self.column.layers) if num_layers is None else num_layers
-        for i in range(n):
-            h = h + self.laterals[i](src[i])
-            h = self.column.run_layer(i, h, out_lengths, ctx)
-        h = h + self.laterals[n](src[n])
-        return h.masked_fill(~padding_mask(out_lengths, h.shape[1])[:, :, None], 0.0), out_lengths
-
-
-class GradReverse(torch.autograd.Function):
-    """Identity forward; backward multiplies the gradient by ``-lambd``."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, lambd: float) -> Tensor:  # noqa: D102
-        ctx.lambd = float(lambd)
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:  # noqa: D102
-        return -ctx.lambd * grad, None
-
-
-def grad_reverse(x: Tensor, lambd: float = 1.0) -> Tensor:
-    """Gradient reversal: ``x`` unchanged (any shape); its gradient is multiplied by ``-lambd``."""
-    return GradReverse.apply(x, lambd)
-
-
-class DomainClassifier(nn.Module):
-    """Utterance-level domain / speaker classifier behind a gradient-reversal layer.
-
-    ``hidden (B, T', D)`` -> reverse gradient -> mean over valid frames -> MLP -> ``(B, C)``
-    logits; train it with cross-entropy added to the ASR loss, so the classifier
-    learns the domain and the encoder learns to hide it.
-
-    Args:
-        input_dim: ``D``.
-        num_classes: ``C`` domains or speakers.
-        hidden_dim: MLP width.
-    """
-
-    def __init__(self, input_dim: int, num_classes: int, hidden_dim: int = 256):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(input_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, num_classes))
-
-    def forward(self, hidden: Tensor, lengths: Tensor, lambd: float = 1.0) -> Tensor:
-        """``hidden (B, T', D)``, ``lengths (B,)``, reversal strength -> logits ``(B, C)``."""
-        h = grad_reverse(hidden, lambd)
-        valid = padding_mask(lengths, h.shape[1]).to(h.dtype)[:, :, None]  # (B, T', 1)
-        pooled = (h * valid).sum(1) / valid.sum(1).clamp(min=1.0)  # (B, D)
-        return self.net(pooled)
 
 
 # ---------------------------------------------------------------------------
@@ -268,7 +105,7 @@ class MultilingualConfig:
         head_dropout: dropout on the hidden states before every head.
         num_domains: classes of the adversarial domain (e.g. speaker) classifier behind a
             gradient-reversal layer on the encoder output; 0 = no such head.
-        progressive: the encoder is a :class:`ProgressiveColumn`: a frozen source column
+        progressive: the encoder is a :class:`~asr.models.progressive.ProgressiveColumn`: a frozen source column
             (``encoder.source.*``, loaded from a pre-trained model) and a new trainable one
             (``encoder.column.*``) with lateral connections.
     """
@@ -367,32 +204,20 @@ class MultilingualConfig:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MultilingualConfig:
-        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(f"unknown key(s) {unknown} for MultilingualConfig; known: {sorted(names)}")
-        d = dict(d)
-        if "base" in d:
-            d["base"] = ModelConfig.from_dict(d["base"])
-        for key in ("languages", "vocab_sizes"):
-            if key in d:
-                d[key] = tuple(d[key])
-        if "phone_inventories" in d:
-            d["phone_inventories"] = tuple(tuple(inv) for inv in d["phone_inventories"])
-        return cls(**d)
+    def from_dict(cls, d: dict[str, Any], source: str = "MultilingualConfig") -> MultilingualConfig:
+        """Inverse of :meth:`to_dict` (:func:`asr.config.from_dict`: unknown keys and wrong types raise)."""
+        return config_from_dict(cls, d, source)
 
 
-class MultilingualCTC(nn.Module):
+class MultilingualCTC(AcousticStack):
     """Shared frontend and encoder, per-language CTC heads, optional universal phone and language-ID heads.
 
-    1. ``frontend``: :class:`~asr.features.FeatureExtractor` (float32);
-    2. ``specaug``: :class:`~asr.features.SpecAugment`, training mode only;
-    3. ``encoder``: the registered encoder of ``cfg.base`` (x4 subsampling), or a
-       :class:`ProgressiveColumn` of two of them (``cfg.progressive``);
+    1-3. :class:`~asr.models.acoustic.AcousticStack` of ``cfg.base``: ``frontend`` (float32 features),
+         ``specaug`` (training mode only), ``encoder`` (the registered encoder, x4 subsampling, or a
+         :class:`~asr.models.progressive.ProgressiveColumn` of two of them with ``cfg.progressive``);
     4. heads on ``dropout(hidden)``: ``heads[lang]`` (``nn.ModuleDict``), ``phone_head``, ``lang_head``;
-       ``domain_head`` (a :class:`DomainClassifier`) on ``hidden`` through gradient reversal.
+       ``domain_head`` (a :class:`~asr.models.adversarial.DomainClassifier`) on ``hidden`` through
+       gradient reversal.
 
     Parameter names match :class:`~asr.models.ctc.CTCModel` for the shared part
     (``frontend.*``, ``encoder.*``), so a monolingual model initialises one.
@@ -403,21 +228,7 @@ class MultilingualCTC(nn.Module):
     """
 
     def __init__(self, cfg: MultilingualConfig, cmvn: GlobalCMVN | None = None):
-        super().__init__()
-        base = cfg.base
-        self.frontend = FeatureExtractor(base.features, cmvn)
-        self.specaug = SpecAugment(
-            num_freq_masks=base.spec_freq_masks,
-            freq_mask_width=base.spec_freq_width,
-            num_time_masks=base.spec_time_masks,
-            time_mask_ratio=base.spec_time_ratio,
-            max_time_warp=base.spec_time_warp,
-        )
-        make_encoder = lookup("encoder", base.encoder)
-        self.encoder = make_encoder(input_dim=base.features.dim, **base.encoder_kwargs())
-        if cfg.progressive:
-            column = make_encoder(input_dim=base.features.dim, **base.encoder_kwargs())
-            self.encoder = ProgressiveColumn(self.encoder, column)
+        super().__init__(cfg.base, cmvn, progressive=cfg.progressive)  # steps 1-3
         self.dropout = nn.Dropout(cfg.head_dropout)
         d = self.encoder.output_dim
         self.heads = nn.ModuleDict()
@@ -433,39 +244,16 @@ class MultilingualCTC(nn.Module):
     @staticmethod
     def _phone_mask(cfg: MultilingualConfig) -> Tensor:
         """``(num_languages, num_phones)`` bool: True where the language may emit the phone (blank always)."""
-        mask = torch.ones(len(cfg.languages), cfg.num_phones, dtype=torch.bool)
-        for i, lang in enumerate(cfg.languages):
-            inv = cfg.phone_inventory(lang)
-            if inv and cfg.num_phones:
-                mask[i] = False
-                mask[i, list(inv)] = True
-                mask[i, 0] = True
-        return mask
+        return phone_inventory_mask([cfg.phone_inventory(lang) for lang in cfg.languages], cfg.num_phones)
 
     @property
     def languages(self) -> tuple[str, ...]:
         """The language codes, in language-ID class order."""
         return self.cfg.languages
 
-    @property
-    def frame_shift_s(self) -> float:
-        """Seconds per output frame (feature shift x encoder subsampling)."""
-        return self.cfg.base.features.frame_shift_ms / 1000.0 * self.encoder.subsampling
-
-    def output_lengths(self, wav_lengths: Tensor) -> Tensor:
-        """``(B,)`` samples -> ``(B,)`` output frames."""
-        return self.encoder.output_lengths(self.frontend.num_frames(wav_lengths.long()))
-
     def lang_ids(self, langs: Sequence[str]) -> Tensor:
         """``B`` language codes -> ``(B,)`` int64 language-ID classes (CPU)."""
         return torch.tensor([self.cfg.lang_index(lang) for lang in langs], dtype=torch.long)
-
-    def features(self, wav: Tensor, wav_lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """Steps 1-2: ``wav (B, S)``, ``(B,)`` -> ``feats (B, T, F)`` float32, ``(B,)``."""
-        with torch.autocast(wav.device.type, enabled=False):
-            feats, lengths = self.frontend(wav.float(), wav_lengths)
-            feats = self.specaug(feats, lengths)
-        return feats, lengths
 
     def forward(
         self, wav: Tensor, wav_lengths: Tensor, langs: Sequence[str], domain_lambda: float = 1.0
@@ -512,9 +300,7 @@ class MultilingualCTC(nn.Module):
             allowed = self.phone_mask.index_select(0, lang_idx)  # (B, P)
             out["phone_logits"] = self.phone_head(h).masked_fill(~allowed[:, None, :], MASKED_LOGIT)
         if self.lang_head is not None:
-            valid = padding_mask(out_lengths, hidden.shape[1]).to(h.dtype)[:, :, None]  # (B, T', 1)
-            pooled = (h * valid).sum(1) / valid.sum(1).clamp(min=1.0)  # (B, D)
-            out["lang_logits"] = self.lang_head(pooled)  # (B, num_languages)
+            out["lang_logits"] = self.lang_head(masked_mean(h, out_lengths))  # (B, D) -> (B, num_languages)
         if self.domain_head is not None:
             out["domain_logits"] = self.domain_head(hidden, out_lengths, lambd=domain_lambda)  # (B, num_domains)
         return out
@@ -555,215 +341,7 @@ class MultilingualCTC(nn.Module):
         self.cfg = new_cfg
         self.phone_mask = self._phone_mask(new_cfg).to(self.phone_mask.device)
 
-    def num_parameters(self) -> int:
-        """Trainable parameter count."""
-        return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
-
-# ---------------------------------------------------------------------------
-# Multi-task loss
-# ---------------------------------------------------------------------------
-
-
-def _per_utt_ctc(logits: Tensor, lengths: Tensor, targets: Tensor, target_lengths: Tensor, impl: str) -> Tensor:
-    """``(N,)`` CTC losses, each over its target length (the ``'mean'`` convention before averaging)."""
-    losses = ctc_loss(
-        logits, targets, lengths, target_lengths, blank=0, reduction="none", zero_infinity=True, impl=impl
-    )  # (N,)
-    return losses / target_lengths.clamp(min=1).to(losses.dtype)
-
-
-def _present(batch: Mapping[str, Any], key: str, n: int, device: torch.device) -> Tensor:
-    """``(n,)`` bool: utterances with label ``key`` (``{key[:-1]}_lengths >= 0``); all False without the key."""
-    lengths = batch.get(f"{key[:-1]}_lengths")
-    if lengths is None or batch.get(key) is None:
-        return torch.zeros(n, dtype=torch.bool, device=device)
-    return torch.as_tensor(lengths, device=device) >= 0
-
-
-def multitask_loss(
-    outputs: Mapping[str, Any],
-    batch: Mapping[str, Any],
-    weights: Mapping[str, float] | None = None,
-    impl: str = "auto",
-) -> tuple[Tensor, dict[str, Tensor]]:
-    """Weighted sum of the per-language CTC, universal-phone CTC and language-ID losses.
-
-    An utterance without a label for a task (length ``-1``, or no such key in
-    ``batch``) is left out of that task's loss only, so that task's gradient
-    with respect to it is exactly zero; it still trains the other tasks.
-
-    Args:
-        outputs: :meth:`MultilingualCTC.forward`'s dict.
-        batch: ``tokens (B, L)`` and ``token_lengths (B,)``; optionally ``phones (B, Lp)``
-            and ``phone_lengths (B,)``; ``lid_mask (B,)`` bool to leave utterances out of
-            language ID (default: all in); ``domains (B,)`` int64 domain classes, ``-1``
-            where unknown (default: no domain labels). Label tensors may live on the CPU.
-        weights: task -> weight (``ctc``, ``phone``, ``lid``, ``domain``; missing ones from
-            :data:`DEFAULT_WEIGHTS`; 0 skips the task), and ``ctc/<lang>`` to scale one
-            language's utterances inside the CTC task (default 1).
-        impl: CTC implementation (:func:`asr.losses.ctc_loss`).
-
-    Returns:
-        ``(total, parts)``: the scalar to back-propagate and detached scalars
-        ``ctc``, ``ctc/<lang>``, ``phone``, ``lid``, ``domain``, ``total`` (a task mean over
-        its labelled utterances; 0 when none), plus ``n_<task>`` label counts.
-    """
-    w = {**DEFAULT_WEIGHTS, **(weights or {})}
-    hidden: Tensor = outputs["hidden"]
-    device, B = hidden.device, hidden.shape[0]
-    lengths: Tensor = outputs["lengths"]
-    zero = hidden.float().sum() * 0.0  # keeps the graph connected when a task has no labels
-    total = zero
-    parts: dict[str, Tensor] = {}
-
-    if w["ctc"] and "logits" in outputs:
-        present = _present(batch, "tokens", B, device)
-        tokens = batch.get("tokens")
-        tok_lengths = batch.get("token_lengths")
-        task, count = zero, 0
-        for lang, logits in outputs["logits"].items():
-            rows: Tensor = outputs["rows"][lang]
-            keep = present.index_select(0, rows)  # (B_lang,)
-            n = int(keep.sum())
-            if n == 0:
-                continue
-            sel = keep.nonzero().squeeze(1)  # positions inside this language's rows
-            r = rows.index_select(0, sel)
-            losses = _per_utt_ctc(
-                logits.index_select(0, sel),
-                lengths.index_select(0, r),
-                torch.as_tensor(tokens).to(device).index_select(0, r),
-                torch.as_tensor(tok_lengths).to(device).index_select(0, r),
-                impl,
-            )
-            parts[f"ctc/{lang}"] = losses.detach().mean()
-            task = task + w.get(f"ctc/{lang}", 1.0) * losses.sum()
-            count += n
-        task = task / max(count, 1)
-        parts["ctc"], parts["n_ctc"] = task.detach(), torch.tensor(float(count))
-        total = total + w["ctc"] * task
-
-    if w["phone"] and "phone_logits" in outputs:
-        present = _present(batch, "phones", B, device)
-        r = present.nonzero().squeeze(1)
-        task = zero
-        if r.numel():
-            losses = _per_utt_ctc(
-                outputs["phone_logits"].index_select(0, r),
-                lengths.index_select(0, r),
-                torch.as_tensor(batch["phones"]).to(device).index_select(0, r),
-                torch.as_tensor(batch["phone_lengths"]).to(device).index_select(0, r),
-                impl,
-            )
-            task = losses.mean()
-        parts["phone"], parts["n_phone"] = task.detach(), torch.tensor(float(r.numel()))
-        total = total + w["phone"] * task
-
-    if w["lid"] and "lang_logits" in outputs:
-        lid_mask = batch.get("lid_mask")
-        if lid_mask is None:
-            present = torch.ones(B, dtype=torch.bool, device=device)
-        else:
-            present = torch.as_tensor(lid_mask).to(device)
-        r = present.nonzero().squeeze(1)
-        task = zero
-        if r.numel():
-            labels = outputs["lang_ids"]  # (B,)
-            task = F.cross_entropy(outputs["lang_logits"].float().index_select(0, r), labels.index_select(0, r))
-        parts["lid"], parts["n_lid"] = task.detach(), torch.tensor(float(r.numel()))
-        total = total + w["lid"] * task
-
-    if w["domain"] and "domain_logits" in outputs and batch.get("domains") is not None:
-        labels = torch.as_tensor(batch["domains"]).to(device)  # (B,)
-        r = (labels >= 0).nonzero().squeeze(1)
-        task = zero
-        if r.numel():
-            task = F.cross_entropy(outputs["domain_logits"].float().index_select(0, r), labels.index_select(0, r))
-        parts["domain"], parts["n_domain"] = task.detach(), torch.tensor(float(r.numel()))
-        total = total + w["domain"] * task
-
-    parts["total"] = total.detach()
-    return total, parts
-
-
-# ---------------------------------------------------------------------------
-# Loading what matches (ESPnet's ignore_init_mismatch)
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class LoadReport:
-    """What :func:`load_matching_state_dict` did with each tensor.
-
-    Attributes:
-        loaded: names copied from the checkpoint.
-        mismatched: ``(name, checkpoint shape, model shape)`` kept at the model's initialisation.
-        missing: model tensors absent from the checkpoint (kept at initialisation).
-        unexpected: checkpoint tensors the model does not have (ignored).
-    """
-
-    loaded: list[str] = field(default_factory=list)
-    mismatched: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-
-    @property
-    def reinitialized(self) -> list[str]:
-        """Model tensors not taken from the checkpoint (mismatched or missing)."""
-        return [m[0] for m in self.mismatched] + self.missing
-
-    def summary(self) -> str:
-        """One line per category, for logs."""
-        lines = [f"loaded {len(self.loaded)} tensors"]
-        for name, src, dst in self.mismatched:
-            lines.append(f"re-initialized {name}: checkpoint {list(src)} != model {list(dst)}")
-        if self.missing:
-            lines.append(f"re-initialized (not in checkpoint): {', '.join(self.missing)}")
-        if self.unexpected:
-            lines.append(f"ignored (not in model): {', '.join(self.unexpected)}")
-        return "\n".join(lines)
-
-
-def load_matching_state_dict(
-    model: nn.Module, state: Mapping[str, Tensor], rename: Mapping[str, str] | None = None
-) -> LoadReport:
-    """Copy the tensors of ``state`` whose name and shape match ``model``; report the rest.
-
-    Tensors with a mismatched shape or absent from ``state`` keep the model's
-    current (fresh) initialisation, which is what fine-tuning a new vocabulary needs.
-
-    Args:
-        model: the target (e.g. a freshly built :class:`MultilingualCTC`).
-        state: source tensors (``safetensors`` file, another model's ``state_dict``).
-        rename: prefix renames applied to ``state`` names first, e.g.
-            ``{"head.": "heads.en."}`` to take a :class:`~asr.models.ctc.CTCModel`'s output layer.
-
-    Returns:
-        A :class:`LoadReport` (also logged at INFO).
-    """
-    renamed: dict[str, Tensor] = {}
-    for name, tensor in state.items():
-        for old, new in (rename or {}).items():
-            if name.startswith(old):
-                name = new + name[len(old) :]
-                break
-        renamed[name] = tensor
-    own = model.state_dict()
-    report = LoadReport()
-    take: dict[str, Tensor] = {}
-    for name, tensor in renamed.items():
-        if name not in own:
-            report.unexpected.append(name)
-        elif tuple(tensor.shape) != tuple(own[name].shape):
-            report.mismatched.append((name, tuple(tensor.shape), tuple(own[name].shape)))
-        else:
-            take[name] = tensor
-            report.loaded.append(name)
-    report.missing = [name for name in own if name not in renamed]
-    model.load_state_dict(take, strict=False)
-    log.info("%s", report.summary())
-    return report
 
 
 # ---------------------------------------------------------------------------
@@ -852,53 +430,3 @@ def load_multilingual_dir(
     if config.get("phone_tokenizer"):
         tokenizers["<phones>"] = load_tokenizer(Path(directory) / PHONE_TOKENIZER_DIR)
     return model.to(device).eval(), tokenizers, cfg
-
-
-def _read_any_config(directory: str | os.PathLike) -> dict[str, Any]:
-    path = Path(directory) / MODEL_CONFIG
-    if not path.is_file():
-        raise FileNotFoundError(f"{directory}: no {MODEL_CONFIG}; not a model directory")
-    config = json.loads(path.read_text(encoding="utf-8"))
-    if config.get("format") not in (FORMAT, CTC_FORMAT):
-        raise ValueError(f"{path}: format {config.get('format')!r} is neither {FORMAT!r} nor {CTC_FORMAT!r}")
-    return config
-
-
-def pretrained_base(directory: str | os.PathLike) -> ModelConfig:
-    """The shared-encoder :class:`ModelConfig` of a model directory (multilingual or monolingual CTC)."""
-    config = _read_any_config(directory)
-    if config["format"] == FORMAT:
-        return MultilingualConfig.from_dict(config["model"]).base
-    return ModelConfig.from_dict(config["model"])
-
-
-def from_pretrained(
-    directory: str | os.PathLike,
-    cfg: MultilingualConfig,
-    rename: Mapping[str, str] | None = None,
-    device: str | torch.device = "cpu",
-) -> tuple[MultilingualCTC, LoadReport]:
-    """Build ``MultilingualCTC(cfg)`` and initialise it from a pre-trained model directory.
-
-    Whatever matches by name and shape is loaded (the shared frontend and
-    encoder, the heads of languages kept with the same vocabulary); a head whose
-    vocabulary changed, or a new head, keeps its fresh initialisation and is
-    listed in the report. Works with multilingual and monolingual
-    (:mod:`asr.models.ctc`) directories; nothing is unpickled.
-
-    Args:
-        directory: the pre-trained model directory.
-        cfg: the target structure (usually ``base=pretrained_base(directory)``).
-        rename: prefix renames for the checkpoint names (see :func:`load_matching_state_dict`).
-        device: where the model goes.
-
-    Returns:
-        ``(model, report)``, the model in train mode.
-    """
-    from safetensors.torch import load_file
-
-    config = _read_any_config(directory)
-    cmvn = GlobalCMVN.from_dict(config["cmvn"]) if config.get("cmvn") and cfg.base.features.cmvn == "global" else None
-    model = MultilingualCTC(cfg, cmvn)
-    report = load_matching_state_dict(model, load_file(str(Path(directory) / MODEL_WEIGHTS)), rename)
-    return model.to(device), report

@@ -2,7 +2,9 @@
 
 Every policy is a small function over a model with ``frontend``, ``encoder``
 (blocks in ``encoder.layers``) and heads (everything else), i.e. a
-:class:`~asr.models.ctc.CTCModel` or a :class:`~asr.models.multilingual.MultilingualCTC`.
+:class:`~asr.models.ctc.CTCModel` or a :class:`~asr.models.multilingual.MultilingualCTC`;
+:func:`finetune_config` is the target structure of fine-tuning a pre-trained model
+directory on one language (what ``asr finetune`` trains).
 Freezing sets ``requires_grad = False``: a frozen parameter gets no gradient,
 so every torch optimizer (AdamW's weight decay included) leaves it untouched.
 
@@ -32,19 +34,19 @@ Usage::
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from asr.models.adversarial import DomainClassifier, GradReverse, grad_reverse  # re-exported
 from asr.models.encoders import Encoder
-from asr.models.multilingual import (  # re-exported: the transfer-learning blocks the model itself uses
-    DomainClassifier,
-    GradReverse,
-    ProgressiveColumn,
-    grad_reverse,
-    reinit_module,
-)
+from asr.models.multilingual import FORMAT, MultilingualConfig, load_multilingual_dir
+from asr.models.pretrained import pretrained_base, read_any_config
+from asr.models.progressive import ProgressiveColumn, reinit_module  # re-exported
+from asr.text.tokenizer import Tokenizer
 
 __all__ = [
     "POLICIES",
@@ -64,6 +66,7 @@ __all__ = [
     "grad_reverse",
     "DomainClassifier",
     "dann_lambda",
+    "finetune_config",
 ]
 
 POLICIES = ("head", "top-k", "full", "l2sp")
@@ -212,7 +215,7 @@ def transfer_layers(src_encoder: Encoder, dst_encoder: Encoder, k: int) -> list[
 def layer_transfer_rename(num_layers: int, k: int, prefix: str = "encoder.") -> dict[str, str]:
     """Checkpoint-name renames that keep blocks ``k..num_layers-1`` out of a load.
 
-    For :func:`~asr.models.multilingual.from_pretrained` (``rename=``) or
+    For :func:`~asr.models.pretrained.from_pretrained` (``rename=``) or
     ``train_multilingual(init_rename=...)``: the renamed tensors are "unexpected"
     and skipped, so those blocks keep the new model's fresh initialisation while
     the frontend, the subsampling and blocks ``0..k-1`` are copied (the layer-transfer
@@ -229,10 +232,53 @@ def layer_transfer_rename(num_layers: int, k: int, prefix: str = "encoder.") -> 
 
 # ---------------------------------------------------------------------------
 # Domain-adversarial training (Ganin & Lempitsky 2015); GradReverse and
-# DomainClassifier live in asr.models.multilingual (the model's speaker head uses them)
+# DomainClassifier live in asr.models.adversarial (the model's speaker head uses them)
 # ---------------------------------------------------------------------------
 
 
 def dann_lambda(progress: float, gamma: float = 10.0) -> float:
     """Ganin's schedule of the reversal strength: ``2 / (1 + exp(-gamma p)) - 1`` for progress ``p`` in [0, 1]."""
     return 2.0 / (1.0 + math.exp(-gamma * progress)) - 1.0
+
+
+# ---------------------------------------------------------------------------
+# The target structure of fine-tuning a pre-trained model directory on one language
+# ---------------------------------------------------------------------------
+
+
+def _same_symbols(a: Any, b: Any) -> bool:
+    """Two tokenizers with the same kind and the same id -> symbol table."""
+    ta, tb = getattr(a, "table", None), getattr(b, "table", None)
+    if ta is None or tb is None:
+        return False
+    return a.kind == b.kind and list(ta.symbols) == list(tb.symbols)
+
+
+def finetune_config(
+    init_from: str | os.PathLike, lang: str, tokenizer: Tokenizer
+) -> tuple[MultilingualConfig, dict[str, Tokenizer], Tokenizer | None, dict[str, str]]:
+    """The target structure for fine-tuning ``init_from`` on ``lang``.
+
+    Returns:
+        ``(cfg, tokenizers, phone_tokenizer, rename)``: a
+        :class:`~asr.models.multilingual.MultilingualConfig` (the pre-trained one with
+        ``lang``'s head set to ``tokenizer``'s size, or a one-language config over a
+        monolingual model's encoder), the tokenizers to save (pre-trained ones of the
+        other languages + ``tokenizer``), the pre-trained phone tokenizer (or ``None``),
+        and the prefix renames for :func:`~asr.models.pretrained.from_pretrained`
+        (moving a same-language head with another symbol table out of the way).
+    """
+    config = read_any_config(init_from)
+    rename: dict[str, str] = {}
+    if config["format"] != FORMAT:  # monolingual CTC: its output layer "head.*" is not used
+        cfg = MultilingualConfig(base=pretrained_base(init_from), languages=(lang,),
+                                 vocab_sizes=(tokenizer.vocab_size,))
+        return cfg, {lang: tokenizer}, None, rename
+    _, old_tokenizers, old_cfg = load_multilingual_dir(init_from)
+    phone_tokenizer = old_tokenizers.pop("<phones>", None)
+    if lang in old_cfg.languages and not _same_symbols(old_tokenizers.get(lang), tokenizer):
+        rename[f"heads.{lang}."] = f"replaced_heads.{lang}."  # -> "unexpected": the head starts fresh
+    cfg = old_cfg.with_language(lang, tokenizer.vocab_size)
+    tokenizers = {k: v for k, v in old_tokenizers.items() if k != lang}
+    tokenizers[lang] = tokenizer
+    return cfg, tokenizers, phone_tokenizer, rename

@@ -46,9 +46,7 @@ and ``tensorboard/`` when the ``tensorboard`` package is installed.
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
-import hashlib
 import json
 import logging
 import math
@@ -63,35 +61,33 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from asr.audio import SAMPLE_RATE, resample
+from asr.audio import SAMPLE_RATE
 from asr.data.collate import collate_waveforms
 from asr.data.dataset import AudioDataset, SkipReport
-from asr.data.manifest import Utterance, read_manifest
+from asr.data.manifest import Utterance
 from asr.data.sampler import DurationBucketSampler
-from asr.decoding.greedy import greedy_search
+from asr.data.trainable import filter_trainable, read_manifests
+from asr.data.transforms import AddTargets, stable_int
 from asr.features import CMVNStats, FeatureExtractor
 from asr.losses import ctc_loss
-from asr.metrics import score
 from asr.models.ctc import CTCModel, ModelConfig, save_model_dir
 from asr.text.normalize import normalize
 from asr.text.tokenizer import Tokenizer
 from asr.train import checkpoint as ckpt
 from asr.train.config import TrainConfig
 from asr.train.distributed import DistContext, all_reduce_sum, barrier, setup, teardown, wrap_model
+from asr.train.evaluate import evaluate
+from asr.train.metrics_log import CURVES_PNG, METRICS_CSV, PLOT_INTERVAL_S, MetricsLog, plot_curves
 from asr.train.optim import build_optimizer
+from asr.train.run_config import save_run_config
 
-__all__ = ["train_ctc", "init_tokenizer", "evaluate", "plot_curves", "MetricsLog", "METRICS_FIELDS"]
+__all__ = ["train_ctc"]
 
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints"
-METRICS_CSV = "metrics.csv"
-CURVES_PNG = "curves.png"
-RUN_CONFIG = "run_config.json"
 SUMMARY_JSON = "train_summary.json"
 MODEL_DIR = "model"
-PLOT_INTERVAL_S = 300.0  # redraw curves.png at an epoch's end if the last drawing is older (and at the end)
-METRICS_FIELDS = ("step", "epoch", "split", "loss", "wer", "cer", "lr", "grad_norm", "audio_s_per_s", "elapsed_s")
 
 
 # ---------------------------------------------------------------------------
@@ -224,122 +220,10 @@ def write_run_config(
     save_run_config(out, config, ctx, fixed=("model", "tokenizer"))
 
 
-def save_run_config(out: Path, config: dict[str, Any], ctx: DistContext, fixed: Sequence[str]) -> None:
-    """Write ``config`` (with a ``train`` dict) to ``OUT/run_config.json`` atomically (rank 0).
-
-    A resumed run must agree with the saved one on the ``fixed`` keys; changed
-    ``train`` options are allowed and logged.
-
-    Raises:
-        ValueError: a ``fixed`` key differs from the saved run's.
-    """
-    path = out / RUN_CONFIG
-    if path.is_file():
-        old = json.loads(path.read_text())
-        for key in fixed:
-            if old.get(key) != config[key]:
-                raise ValueError(f"{out} holds a run with a different {key} config; use another output directory")
-        changed = sorted(k for k in config["train"] if old.get("train", {}).get(k) != config["train"][k])
-        if changed:
-            log.warning("resuming %s with changed training options %s", out, changed)
-    if ctx.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(json.dumps(config, indent=2) + "\n")
-        os.replace(tmp, path)
-    barrier(ctx)
-
-
-UNITS = ("char", "bpe", "unigram", "phone")
-
-
-def init_tokenizer(
-    out_dir: str | os.PathLike,
-    units: str,
-    train_manifests: str | os.PathLike | Sequence[str | os.PathLike],
-    vocab_size: int = 500,
-    lexicon: str | os.PathLike | None = None,
-) -> Tokenizer:
-    """The run's tokenizer: ``OUT/tokenizer`` when it exists (a restarted run keeps its units),
-    else built from the normalized training transcripts and saved there (by rank 0).
-
-    Args:
-        out_dir: the training output directory.
-        units: ``char``, ``bpe`` / ``unigram`` (sentencepiece, ``vocab_size`` ids
-            with the blank) or ``phone`` (a :class:`~asr.text.lexicon.Lexicon`
-            file, ``|`` between words).
-        train_manifests: where the transcripts come from.
-        vocab_size: sentencepiece only.
-        lexicon: phone units only: ``lexicon.txt``.
-    """
-    import tempfile
-
-    from asr.text.lexicon import Lexicon
-    from asr.text.tokenizer import CharTokenizer, PhoneTokenizer, SentencePieceTokenizer, load_tokenizer
-
-    if units not in UNITS:
-        raise ValueError(f"units must be one of {UNITS}, got {units!r}")
-    directory = Path(out_dir) / "tokenizer"
-    if (directory / "tokenizer.json").is_file():
-        tokenizer = load_tokenizer(directory)
-        kind = {"bpe": "sentencepiece", "unigram": "sentencepiece"}.get(units, units)
-        if tokenizer.kind != kind:
-            raise ValueError(f"{directory} holds a {tokenizer.kind} tokenizer, not {units}; use another out_dir")
-        return tokenizer
-    main = int(os.environ.get("RANK", "0")) == 0
-    texts = [normalize(u.text, u.lang) for u in _read(train_manifests)]
-    if units in ("bpe", "unigram"):
-        with tempfile.TemporaryDirectory() as tmp:  # other ranks train the same model, keep it to themselves
-            return SentencePieceTokenizer.train(texts, vocab_size, directory if main else tmp, model_type=units)
-    if units == "char":
-        tokenizer = CharTokenizer.build(texts)
-    else:
-        if lexicon is None:
-            raise ValueError("phone units need a lexicon file")
-        tokenizer = PhoneTokenizer.from_lexicon(Lexicon.from_file(lexicon), word_boundary="|")
-    if main:
-        tokenizer.save(directory)
-    return tokenizer
-
-
 def init_model(model_cfg: ModelConfig, seed: int) -> CTCModel:
     """A freshly initialised :class:`CTCModel` (same seed, same weights on every rank)."""
     torch.manual_seed(seed)
     return CTCModel(model_cfg)
-
-
-def _stable_int(*parts: object) -> int:
-    """A 63-bit integer from ``parts`` (stable across processes, unlike ``hash``)."""
-    return int.from_bytes(hashlib.sha256("/".join(map(str, parts)).encode()).digest()[:8], "little") >> 1
-
-
-class AddTargets:
-    """Dataset transform: speed perturbation (optional) and label ids.
-
-    The speed factor of an utterance is a function of ``(seed, epoch, id)``,
-    so it does not depend on worker processes or on resuming.
-    """
-
-    def __init__(self, targets: dict[str, list[int]], speeds: Sequence[float] = (), seed: int = 0):
-        self.targets = targets
-        self.speeds = tuple(speeds)
-        self.seed = seed
-        self.epoch = 0
-
-    def __call__(self, item: dict[str, Any]) -> dict[str, Any]:
-        """``item`` with ``tokens`` added (and ``wav``, ``duration`` perturbed)."""
-        if self.speeds:
-            factor = self.speeds[_stable_int(self.seed, self.epoch, item["id"]) % len(self.speeds)]
-            if factor != 1.0:
-                item["wav"] = resample(item["wav"], round(SAMPLE_RATE * factor), SAMPLE_RATE)
-                item["duration"] = item["wav"].shape[0] / SAMPLE_RATE
-        item["tokens"] = self.targets[item["id"]]
-        return item
-
-
-def _read(manifests: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Utterance]:
-    paths = [manifests] if isinstance(manifests, (str, os.PathLike)) else list(manifests)
-    return [u for p in paths for u in read_manifest(p)]
 
 
 def init_data(
@@ -354,26 +238,15 @@ def init_data(
 
     Training utterances are dropped when outside ``[min_duration,
     max_duration]`` or when their encoder output (at the fastest speed
-    perturbation) has fewer frames than CTC needs (labels + repeats).
+    perturbation) has fewer frames than CTC needs (labels + repeats):
+    :func:`asr.data.trainable.filter_trainable`.
     """
-    train_all, dev = _read(train_manifests), _read(dev_manifest)
+    train_all, dev = read_manifests(train_manifests), read_manifests(dev_manifest)
     targets: dict[str, list[int]] = {}
     for u in [*train_all, *dev]:
         targets[u.id] = tokenizer.encode(normalize(u.text, u.lang))
-    fastest = max(cfg.speed_perturb, default=1.0)
-    samples = torch.tensor([int(u.duration * SAMPLE_RATE / fastest) for u in train_all], dtype=torch.long)
-    frames = model.output_lengths(samples).tolist() if train_all else []  # encoder frames per utterance
-    dropped = {"duration": 0, "too_short_for_transcript": 0}
-    train = []
-    for u, n_frames in zip(train_all, frames):
-        ids = targets[u.id]
-        need = len(ids) + sum(a == b for a, b in zip(ids, ids[1:]))  # CTC needs a blank between repeats
-        if not cfg.min_duration <= u.duration <= cfg.max_duration:
-            dropped["duration"] += 1
-        elif n_frames < max(need, 1):
-            dropped["too_short_for_transcript"] += 1
-        else:
-            train.append(u)
+    train, dropped = filter_trainable(train_all, targets, model.output_lengths, cfg.min_duration, cfg.max_duration,
+                                      cfg.speed_perturb)
     if not train:
         raise ValueError(f"no usable training utterance in {train_manifests} (dropped: {dropped})")
     if ctx.is_main and any(dropped.values()):
@@ -544,7 +417,7 @@ def train_one_epoch(run: Run, epoch: int, loss_fn: Callable[[dict[str, Any]], Te
         group_start = k // accum * accum
         group_size = min(accum, total - group_start)
         last_in_group = k + 1 - group_start == group_size
-        torch.manual_seed(_stable_int(cfg.seed, epoch, k * ctx.world_size + ctx.rank))
+        torch.manual_seed(stable_int(cfg.seed, epoch, k * ctx.world_size + ctx.rank))
         sync = contextlib.nullcontext() if last_in_group or not ctx.distributed else run.ddp_model.no_sync()
         with sync:
             loss = loss_fn(batch)
@@ -660,46 +533,6 @@ def end_epoch(run: Run, epoch: int) -> None:
     barrier(ctx)
 
 
-@torch.no_grad()
-def evaluate(
-    model: CTCModel,
-    loader: DataLoader,
-    tokenizer: Tokenizer,
-    refs: dict[str, str],
-    device: torch.device,
-    amp: bool = False,
-) -> dict[str, float]:
-    """Dev CTC loss (per label, averaged over utterances) and greedy WER / CER.
-
-    Args:
-        model: the unwrapped model (put in eval mode, then back in train mode).
-        loader: batches carrying ``tokens``.
-        refs: utterance id -> normalized reference.
-
-    Returns:
-        ``{"loss", "wer", "cer", "utts"}``.
-    """
-    was_training = model.training
-    model.eval()
-    loss_sum, n = 0.0, 0
-    hyps: dict[str, str] = {}
-    for batch in loader:
-        if not batch["ids"]:
-            continue
-        wav, wav_lengths = batch["wav"].to(device), batch["wav_lengths"].to(device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            logits, out_lengths = model(wav, wav_lengths)
-        losses = ctc_loss(logits, batch["tokens"].to(device), out_lengths, batch["token_lengths"].to(device),
-                          reduction="none", zero_infinity=True, impl="torch")
-        loss_sum += float((losses / batch["token_lengths"].to(device).clamp(min=1)).sum())
-        n += len(batch["ids"])
-        for utt_id, ids in zip(batch["ids"], greedy_search(logits.float(), out_lengths)):
-            hyps[utt_id] = tokenizer.decode(ids)
-    model.train(was_training)
-    report = score(refs, hyps)
-    return {"loss": loss_sum / max(n, 1), "wer": report.wer, "cer": report.cer, "utts": n}
-
-
 def finalize(run: Run, wall_s: float) -> dict[str, Any]:
     """Average the last epoch checkpoints, evaluate, write ``OUT/model`` and the summary (rank 0)."""
     ctx, out, cfg = run.ctx, run.out, run.cfg
@@ -737,127 +570,3 @@ def finalize(run: Run, wall_s: float) -> dict[str, Any]:
         log.info("final dev WER %.2f%% -> %s", 100 * dev["wer"], out / MODEL_DIR)
     barrier(ctx)
     return json.loads(summary_path.read_text())
-
-
-# ---------------------------------------------------------------------------
-# Metrics CSV and curves
-# ---------------------------------------------------------------------------
-
-
-class MetricsLog:
-    """Rows of ``metrics.csv`` (:data:`METRICS_FIELDS`), appended and flushed one at a time.
-
-    :meth:`truncate` cuts the file back to a checkpoint's row count on resume,
-    which also drops a half-written last line left by a killed process.
-
-    When the ``tensorboard`` package is installed (and ``tensorboard`` is
-    true), every numeric field also goes to TensorBoard under
-    ``<dir of path>/tensorboard`` as ``<split>/<field>`` at ``step``; a resume
-    purges the events past the checkpoint, like the CSV.
-    """
-
-    def __init__(self, path: Path, enabled: bool = True, tensorboard: bool = True):
-        self.path = path
-        self.enabled = enabled
-        self.rows = 0
-        self.last_loss = float("nan")
-        self._tb_wanted = tensorboard and enabled
-        self._tb = None  # SummaryWriter, made at the first row
-        self._purge_step: int | None = None
-
-    def _writer(self) -> Any:
-        if self._tb is None and self._tb_wanted:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:  # tensorboard not installed: the CSV only
-                self._tb_wanted = False
-                return None
-            self._tb = SummaryWriter(log_dir=str(self.path.parent / "tensorboard"), purge_step=self._purge_step)
-        return self._tb
-
-    def close(self) -> None:
-        """Flush and close the TensorBoard writer (the CSV is flushed row by row)."""
-        if self._tb is not None:
-            self._tb.close()
-            self._tb = None
-
-    def truncate(self, rows: int) -> None:
-        """Keep the header and the first ``rows`` rows (create the file if needed)."""
-        self.rows = rows
-        if not self.enabled:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lines = self.path.read_text().splitlines(keepends=True) if self.path.is_file() else []
-        kept = lines[1 : rows + 1]
-        if len(kept) < rows or any(not line.endswith("\n") for line in kept):
-            raise ValueError(f"{self.path} has fewer complete rows than the checkpoint recorded ({rows})")
-        tmp = self.path.with_name(self.path.name + ".part")
-        tmp.write_text(",".join(METRICS_FIELDS) + "\n" + "".join(kept))
-        os.replace(tmp, self.path)
-        if kept:
-            self._purge_step = int(kept[-1].split(",", 1)[0]) + 1
-
-    def append(self, **row: Any) -> None:
-        """Write one row (missing fields empty; floats with 6 significant digits)."""
-        self.rows += 1
-        if row.get("split") == "train":
-            self.last_loss = float(row["loss"])
-        if not self.enabled:
-            return
-        cells = [_cell(row.get(f)) for f in METRICS_FIELDS]
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(",".join(cells) + "\n")
-            f.flush()
-        tb = self._writer()
-        if tb is not None:
-            for name in METRICS_FIELDS[3:]:
-                value = row.get(name)
-                if isinstance(value, (int, float)):
-                    tb.add_scalar(f"{row.get('split')}/{name}", value, global_step=int(row["step"]))
-            tb.flush()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
-
-
-def read_metrics(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Rows of a ``metrics.csv`` with numbers parsed (empty cells are ``None``)."""
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            rows.append({k: (v if k == "split" else (float(v) if v else None)) for k, v in row.items()})
-    return rows
-
-
-def plot_curves(csv_path: str | os.PathLike, png_path: str | os.PathLike) -> None:
-    """Training curves: train and dev loss by update (left), dev WER (right)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = read_metrics(csv_path)
-    train = [(r["step"], r["loss"]) for r in rows if r["split"] == "train"]
-    dev = [(r["step"], r["loss"], r["wer"]) for r in rows if r["split"] == "dev"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
-    if train:
-        ax1.plot(*zip(*train), label="train", lw=1)
-    if dev:
-        ax1.plot([d[0] for d in dev], [d[1] for d in dev], "o-", label="dev")
-        ax2.plot([d[0] for d in dev], [100 * d[2] for d in dev], "o-", color="C1")
-    ax1.set_xlabel("update")
-    ax1.set_ylabel("CTC loss (per label)")
-    ax1.set_yscale("log")
-    ax1.legend()
-    ax2.set_xlabel("update")
-    ax2.set_ylabel("dev WER (%)")
-    fig.tight_layout()
-    tmp = Path(str(png_path) + ".part.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.replace(tmp, png_path)

@@ -15,24 +15,25 @@ Usage::
                        init_from="exp/ml/model", policy="top-k", k=2)
 
 What one call does (the pieces of :mod:`asr.train.loop` are reused: its
-:class:`~asr.train.loop.TrainState`, metrics log, optimizer step, step
-checkpoints, evaluation and curves, and :mod:`asr.train.checkpoint`):
+:class:`~asr.train.loop.TrainState`, optimizer step and step checkpoints, with
+:mod:`asr.train.metrics_log`, :mod:`asr.train.evaluate` and :mod:`asr.train.checkpoint`):
 
 1. reads every language's manifests (the dict key is the language, whatever the
    rows say), drops utterances outside the duration limits or too short for their
-   transcript, and tokenizes each with its language's tokenizer; phone labels come
+   transcript (:func:`asr.data.trainable.filter_trainable`), and tokenizes each with its
+   language's tokenizer; phone labels (:func:`asr.data.labels.phone_ids`) come
    from a row's ``phones`` field (space-separated phones) or, with a
    :class:`~asr.text.tokenizer.PhoneTokenizer`, from its lexicon; an utterance with
    an out-of-lexicon word has no phone label (length ``-1``: masked, not dropped);
 2. builds :class:`~asr.models.multilingual.MultilingualCTC` (seeded) with one head
    per language, or initialises it from ``init_from`` (whatever matches by name and
-   shape: :func:`~asr.models.multilingual.from_pretrained`; the report is logged and
+   shape: :func:`~asr.models.pretrained.from_pretrained`; the report is logged and
    kept in the summary), else computes global CMVN statistics;
 3. applies the fine-tuning policy (:func:`asr.train.finetune.apply_policy`) before
    the optimizer is built, so only trainable parameters are in it; blocks whose
    parameters are all frozen run in eval mode (no dropout, fixed BatchNorm statistics);
 4. draws one-language batches with :class:`~asr.data.lang_sampler.LanguageBalancedSampler`
-   (languages by ``size^(1/T)``), trains on :func:`~asr.models.multilingual.multitask_loss`
+   (languages by ``size^(1/T)``), trains on :func:`~asr.losses.multitask.multitask_loss`
    plus the L2-SP pull toward the starting weights when ``l2sp_alpha > 0``; with
    ``adversarial=True`` a speaker classifier behind gradient reversal (the model's
    ``domain_head``, one class per training speaker) joins the tasks, its reversal strength
@@ -69,120 +70,43 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from asr.audio import SAMPLE_RATE
-from asr.data.collate import collate_waveforms, pad_sequences
+from asr.data.collate import collate_waveforms
 from asr.data.dataset import AudioDataset, SkipReport
+from asr.data.labels import collate_multilingual, phone_ids
 from asr.data.lang_sampler import LanguageBalancedSampler
 from asr.data.manifest import Utterance
 from asr.data.sampler import DurationBucketSampler
-from asr.models.multilingual import (
-    ABSENT,
-    FORMAT,
-    LoadReport,
-    MultilingualConfig,
-    MultilingualCTC,
-    from_pretrained,
-    multitask_loss,
-    save_multilingual_dir,
-)
+from asr.data.trainable import filter_trainable, read_manifests
+from asr.data.transforms import AddMultitaskTargets, AddTargets
+from asr.losses.multitask import multitask_loss
+from asr.models.multilingual import FORMAT, MultilingualConfig, MultilingualCTC, save_multilingual_dir
+from asr.models.pretrained import LoadReport, from_pretrained
 from asr.text.normalize import normalize
 from asr.text.tokenizer import Tokenizer
 from asr.train import checkpoint as ckpt
 from asr.train.config import TrainConfig
 from asr.train.distributed import DistContext, barrier, setup, teardown
+from asr.train.evaluate import evaluate
 from asr.train.finetune import apply_policy, dann_lambda, l2sp_penalty, reference_state
-from asr.train.loop import (
-    CHECKPOINTS,
-    CURVES_PNG,
-    METRICS_CSV,
-    MODEL_DIR,
-    PLOT_INTERVAL_S,
-    SUMMARY_JSON,
-    AddTargets,
-    MetricsLog,
-    TrainState,
-    _read,
-    save_run_config,
-    resume_or_start,
-    evaluate,
-    fold_loss,
-    plot_curves,
-    train_one_epoch,
-)
+from asr.train.loop import CHECKPOINTS, MODEL_DIR, SUMMARY_JSON, TrainState, fold_loss, resume_or_start, train_one_epoch
+from asr.train.metrics_log import CURVES_PNG, METRICS_CSV, PLOT_INTERVAL_S, MetricsLog, plot_curves
 from asr.train.optim import build_optimizer
+from asr.train.run_config import save_run_config
 
-__all__ = ["train_multilingual", "collate_multilingual", "AddMultitaskTargets", "LanguageView", "PHONES_FIELD"]
+__all__ = ["train_multilingual", "LanguageView"]
 
 log = logging.getLogger(__name__)
 
-PHONES_FIELD = "phones"  # manifest field with a space-separated phone transcript
-
 
 # ---------------------------------------------------------------------------
-# Batches
+# Data
 # ---------------------------------------------------------------------------
-
-
-class AddMultitaskTargets(AddTargets):
-    """Dataset transform: :class:`~asr.train.loop.AddTargets` (speed perturbation, ``tokens``)
-    plus ``phones`` (a list of ids, or ``None`` when the utterance has no phone label)."""
-
-    def __init__(
-        self,
-        targets: dict[str, list[int]],
-        phones: dict[str, list[int] | None],
-        speeds: Sequence[float] = (),
-        seed: int = 0,
-    ):
-        super().__init__(targets, speeds, seed)
-        self.phones = phones
-
-    def __call__(self, item: dict[str, Any]) -> dict[str, Any]:
-        item = super().__call__(item)
-        item["phones"] = self.phones.get(item["id"])
-        return item
-
-
-def _pad_optional(seqs: Sequence[Sequence[int] | None]) -> tuple[Tensor, Tensor]:
-    """``B`` id lists or ``None`` -> ``(B, L_max)`` int64 (0-padded), ``(B,)`` int64 lengths, -1 where ``None``."""
-    tensors = [torch.as_tensor(s if s is not None else [], dtype=torch.int64) for s in seqs]
-    padded, lengths = pad_sequences(tensors, 0)
-    if not tensors:
-        return torch.zeros(0, 0, dtype=torch.int64), lengths
-    absent = torch.tensor([s is None for s in seqs], dtype=torch.bool)
-    return padded.long(), lengths.masked_fill(absent, ABSENT)
-
-
-def collate_multilingual(items: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
-    """Batch items of possibly several languages, with per-task labels that may be absent.
-
-    Args:
-        items: :class:`~asr.data.dataset.AudioDataset` dicts (``lang`` included), each
-            optionally with ``tokens`` (ids in its language's vocabulary) and ``phones``
-            (universal phone ids); a missing or ``None`` label is "absent".
-
-    Returns:
-        :func:`~asr.data.collate.collate_waveforms`'s dict (``wav (B, S)``, ``wav_lengths (B,)``,
-        ``ids``, ``langs``, ``durations``, ``skipped``, ...) plus ``tokens (B, L)`` /
-        ``token_lengths (B,)`` (row ``i`` in language ``langs[i]``'s vocabulary) and
-        ``phones (B, Lp)`` / ``phone_lengths (B,)``, all int64, lengths ``-1`` where absent
-        (:data:`asr.models.multilingual.ABSENT`).
-    """
-    good = [it for it in items if it is not None and "error" not in it]
-    tokens = [it.get("tokens") for it in good]
-    phones = [it.get("phones") for it in good]
-    stripped = [
-        {k: v for k, v in it.items() if k not in ("tokens", "phones")} if it is not None else None for it in items
-    ]
-    batch = collate_waveforms(stripped)
-    batch["tokens"], batch["token_lengths"] = _pad_optional(tokens)
-    batch["phones"], batch["phone_lengths"] = _pad_optional(phones)
-    return batch
 
 
 class LanguageView(nn.Module):
     """One language of a :class:`MultilingualCTC` seen as a monolingual CTC model
     (``forward(wav (B, S), wav_lengths (B,)) -> logits (B, T', V_lang), lengths (B,)``),
-    so that :func:`asr.train.loop.evaluate` scores it."""
+    so that :func:`asr.train.evaluate.evaluate` scores it."""
 
     def __init__(self, model: MultilingualCTC, lang: str):
         super().__init__()
@@ -190,13 +114,9 @@ class LanguageView(nn.Module):
         self.lang = lang
 
     def forward(self, wav: Tensor, wav_lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """``wav (B, S)``, ``wav_lengths (B,)`` -> ``logits (B, T', V_lang)``, ``(B,)``."""
         out = self.model(wav, wav_lengths, [self.lang] * wav.shape[0])
         return out["logits"][self.lang], out["lengths"]
-
-
-# ---------------------------------------------------------------------------
-# Data
-# ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -214,26 +134,6 @@ class MultiData:
     phone_labels: int  # training utterances with a phone label
 
 
-def _as_list(m: Any) -> list:
-    return [m] if isinstance(m, (str, os.PathLike)) else list(m)
-
-
-def _phone_ids(u: Utterance, text: str, phone_tokenizer: Tokenizer | None) -> list[int] | None:
-    """Phone ids of an utterance: its ``phones`` field, else the lexicon; ``None`` when unknown."""
-    if phone_tokenizer is None:
-        return None
-    field_value = u.extra.get(PHONES_FIELD)
-    if isinstance(field_value, str) and field_value.strip():
-        encode_phones = getattr(phone_tokenizer, "encode_phones", None)
-        if encode_phones is not None:
-            return encode_phones(field_value.split())
-    lexicon = getattr(phone_tokenizer, "lexicon", None)
-    if lexicon is None or any(w not in lexicon for w in text.split()):
-        return None
-    ids = phone_tokenizer.encode(text)
-    return ids or None
-
-
 def _init_data(
     manifests: Mapping[str, Any],
     dev: Mapping[str, Any],
@@ -244,8 +144,8 @@ def _init_data(
     ctx: DistContext,
     temperature: float,
 ) -> MultiData:
-    train_all = [dataclasses.replace(u, lang=lang) for lang, m in manifests.items() for u in _read(_as_list(m))]
-    dev_utts = {lang: [dataclasses.replace(u, lang=lang) for u in _read(_as_list(m))] for lang, m in dev.items()}
+    train_all = [dataclasses.replace(u, lang=lang) for lang, m in manifests.items() for u in read_manifests(m)]
+    dev_utts = {lang: [dataclasses.replace(u, lang=lang) for u in read_manifests(m)] for lang, m in dev.items()}
     targets: dict[str, list[int]] = {}
     phones: dict[str, list[int] | None] = {}
     seen: dict[str, tuple[str, str]] = {}
@@ -254,21 +154,9 @@ def _init_data(
             raise ValueError(f"utterance id {u.id!r} occurs with two languages or transcripts; ids must be unique")
         text = normalize(u.text, u.lang)
         targets[u.id] = tokenizers[u.lang].encode(text)
-        phones[u.id] = _phone_ids(u, text, phone_tokenizer)
-    fastest = max(cfg.speed_perturb, default=1.0)
-    samples = torch.tensor([int(u.duration * SAMPLE_RATE / fastest) for u in train_all], dtype=torch.long)
-    frames = model.output_lengths(samples).tolist() if train_all else []
-    dropped = {"duration": 0, "too_short_for_transcript": 0}
-    train = []
-    for u, n_frames in zip(train_all, frames):
-        ids = targets[u.id]
-        need = len(ids) + sum(a == b for a, b in zip(ids, ids[1:]))
-        if not cfg.min_duration <= u.duration <= cfg.max_duration:
-            dropped["duration"] += 1
-        elif n_frames < max(need, 1):
-            dropped["too_short_for_transcript"] += 1
-        else:
-            train.append(u)
+        phones[u.id] = phone_ids(u, text, phone_tokenizer)
+    train, dropped = filter_trainable(train_all, targets, model.output_lengths, cfg.min_duration, cfg.max_duration,
+                                      cfg.speed_perturb)
     missing = sorted(set(manifests) - {u.lang for u in train})
     if missing:
         raise ValueError(f"no usable training utterance for language(s) {missing} (dropped: {dropped})")
@@ -404,8 +292,8 @@ def train_multilingual(
         tokenizers: language -> tokenizer, for every trained language (others, e.g. the
             pre-trained languages kept in the model, are saved with it when given).
         phone_tokenizer: universal phone tokenizer (phone labels; see the module docstring).
-        task_weights: :func:`~asr.models.multilingual.multitask_loss` weights
-            (default :data:`~asr.models.multilingual.DEFAULT_WEIGHTS`).
+        task_weights: :func:`~asr.losses.multitask.multitask_loss` weights
+            (default :data:`~asr.losses.multitask.DEFAULT_WEIGHTS`).
         temperature: language sampling ``size^(1/T)``.
         init_from: a pre-trained model directory (multilingual or monolingual CTC):
             matching tensors are loaded, the rest keeps its fresh initialisation.
@@ -414,7 +302,7 @@ def train_multilingual(
         l2sp_alpha: L2-SP strength (pull of ``frontend``/``encoder`` toward their starting
             values); used whenever > 0 (policy ``l2sp`` with 0 warns and trains like ``full``).
         init_rename: prefix renames of the pre-trained tensor names
-            (:func:`~asr.models.multilingual.load_matching_state_dict`). With
+            (:func:`~asr.models.pretrained.load_matching_state_dict`). With
             ``cfg.progressive`` and a non-progressive ``init_from``, ``encoder.`` is renamed
             ``encoder.source.`` as well: the pre-trained encoder becomes the frozen column.
         adversarial: domain-adversarial training against the training speakers: ``cfg.num_domains``
@@ -443,7 +331,7 @@ def train_multilingual(
     cfg = _resolve_config(cfg, list(manifests), tokenizers, phone_tokenizer)
     speaker_ids: dict[str, int] = {}
     if adversarial:
-        speakers = sorted({u.speaker for m in manifests.values() for u in _read(_as_list(m))})
+        speakers = sorted({u.speaker for m in manifests.values() for u in read_manifests(m)})
         if len(speakers) < 2:
             raise ValueError(f"adversarial training needs >= 2 training speakers, got {speakers}")
         speaker_ids = {s: i for i, s in enumerate(speakers)}
