@@ -1,4 +1,4 @@
-"""``asr compare``: one table of systems x test sets from experiments' ``results.json``.
+"""Comparing experiments (what ``asr compare`` runs): one table of systems x test sets from experiments' ``results.json``.
 
 Usage:
     asr compare exp/synth                       # -> exp/synth/compare.{md,csv,png}, markdown on stdout
@@ -20,19 +20,17 @@ system, marking where one system overtakes another (:func:`crossovers`).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import math
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 __all__ = ["Row", "read_results", "to_markdown", "write_csv", "plot", "curves", "crossovers", "plot_curve",
-           "curve_markdown", "add_compare_arguments", "run_compare"]
+           "curve_markdown"]
 
 
 @dataclass(frozen=True)
@@ -255,55 +253,3 @@ def plot_curve(curve: dict[str, list[tuple[float, float]]], path: str | os.PathL
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-
-
-def add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add ``asr compare``'s options to ``parser`` (a subparser); returns it."""
-    parser.add_argument("exps", nargs="+", metavar="EXP", help="experiment directories with results.json")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="write OUT/compare.{md,csv,png} (default: the first EXP)")
-    parser.add_argument("--no-plot", action="store_true", help="skip the PNG chart")
-    parser.add_argument("--curve", action="store_true",
-                        help="the EXPs are one system set at several training sizes: also write "
-                             "curve.{md,png} (WER against training hours, crossovers marked)")
-    return parser
-
-
-def run_compare(args: argparse.Namespace) -> int:
-    """Run ``asr compare``: print the markdown table, write md/csv/png; returns 0, or 2 on bad input."""
-    try:
-        rows = read_results(args.exps)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"asr compare: error: {e}", file=sys.stderr)
-        return 2
-    out = args.out or (Path(args.exps[0]) if Path(args.exps[0]).is_dir() else Path(args.exps[0]).parent)
-    out.mkdir(parents=True, exist_ok=True)
-    table = to_markdown(rows)
-    (out / "compare.md").write_text(table + ("" if args.no_plot else "\n![WER](compare.png)\n"), encoding="utf-8")
-    write_csv(rows, out / "compare.csv")
-    if not args.no_plot:
-        plot(rows, out / "compare.png")
-    sys.stdout.write(table)
-    if args.curve:
-        curve = curves(read_results(args.exps, prefix=False))
-        if not curve:
-            print("asr compare: error: --curve needs results with train_hours", file=sys.stderr)
-            return 2
-        text = curve_markdown(curve)
-        (out / "curve.md").write_text(text + ("" if args.no_plot else "\n![learning curve](curve.png)\n"),
-                                      encoding="utf-8")
-        if not args.no_plot:
-            plot_curve(curve, out / "curve.png")
-        sys.stdout.write("\n" + text)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m asr.compare ...``: the same as ``asr compare ...``."""
-    p = argparse.ArgumentParser(prog="asr compare", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    return run_compare(add_compare_arguments(p).parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -8,13 +8,17 @@ and one call::
                           corpus_help="the directory holding LibriSpeech/")
 
 Stage functions take ``(cfg, exp, force=...)``, or ``(cfg, exp, corpus, force=...)``
-when the recipe reads a downloaded corpus (``corpus_help`` given).
+when the recipe reads a downloaded corpus (``corpus_help`` given). The ``decode``,
+``score`` and ``report`` stages are the same in every corpus recipe
+(:func:`system_stages`); :func:`write_report` writes ``EXP/report.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,8 +26,10 @@ from typing import Any
 
 from asr.audio import AudioError
 from asr.config import load_config
+from asr.systems import RESULTS_JSON, Experiment, decode_systems, score_systems
 
-__all__ = ["run_recipe", "not_implemented", "need_corpus", "prepared"]
+__all__ = ["run_recipe", "not_implemented", "need_corpus", "prepared", "results_section", "write_report",
+           "system_stages"]
 
 log = logging.getLogger("asr.recipe")
 
@@ -100,3 +106,71 @@ def run_recipe(
         print(f"{conf_dir.parent.name}: error: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+def results_section(exp: str | os.PathLike, notes: Sequence[str] = ()) -> list[str]:
+    """Report lines for ``exp/results.json``: every system x test set (:mod:`asr.compare`'s table),
+    its chart ``exp/results.png`` and ``exp/results.csv`` (both written), then ``notes``."""
+    from asr.compare import plot, read_results, to_markdown, write_csv
+
+    exp = Path(exp)
+    if not (exp / RESULTS_JSON).is_file():
+        return ["No system results yet (run the score stage)."]
+    rows = read_results([exp])
+    plot(rows, exp / "results.png")
+    write_csv(rows, exp / "results.csv")
+    return ["## Every system and test set", "", to_markdown(rows), "![WER per test set](results.png)", "",
+            *notes]
+
+
+def write_report(exp: str | os.PathLike, title: str, notes: Sequence[str] = ()) -> str:
+    """``exp/report.md``: the corpus (``exp/data/summary.json``), then every system x test set
+    (:mod:`asr.compare`: also ``results.csv`` and the chart ``results.png``); returns the text.
+
+    Args:
+        exp: the experiment directory.
+        title: the report's heading.
+        notes: markdown lines put after the results table (what the numbers mean).
+    """
+    exp = Path(exp)
+    lines = [f"# {title}", ""]
+    summary_path = exp / "data" / "summary.json"
+    if summary_path.is_file():
+        summary = {k: v for k, v in json.loads(summary_path.read_text()).items() if isinstance(v, dict) and "utts" in v}
+        lines += ["## Corpus", "", "| split | utts | hours | speakers |", "|---|---:|---:|---:|"]
+        lines += [f"| {split} | {s['utts']} | {s['hours']:.2f} | {s.get('speakers', '-')} |"
+                  for split, s in summary.items()]
+        lines.append("")
+    lines += results_section(exp, notes)
+    text = "\n".join(lines).rstrip() + "\n"
+    (exp / "report.md").write_text(text, encoding="utf-8")
+    return text
+
+
+def system_stages(experiment: Callable[[Any, Path], Experiment], title: str | Callable[[Any, Path], str],
+                  notes: Sequence[str] | Callable[[Any, Path], Sequence[str]] = ()) -> dict[str, Callable[..., None]]:
+    """The ``decode``, ``score`` and ``report`` stages a corpus recipe shares, for :func:`asr.recipe.run_recipe`.
+
+    Args:
+        experiment: the recipe's ``(config, exp) -> Experiment``.
+        title: the report's heading, or ``(cfg, exp) -> heading``.
+        notes: markdown lines put under the results table (what the numbers mean), or ``(cfg, exp) -> lines``.
+
+    Returns:
+        ``{"decode": ..., "score": ..., "report": ...}``, each ``(cfg, exp, corpus=None, force=False)``.
+    """
+
+    def decode(cfg: Any, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+        """Decode every test set with every system -> ``exp/decode.json``."""
+        decode_systems(experiment(cfg, exp))
+
+    def score(cfg: Any, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+        """WER / CER of every system -> ``exp/results.json``."""
+        score_systems(experiment(cfg, exp))
+
+    def report(cfg: Any, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+        """``exp/report.md`` (corpus, results table and chart); printed."""
+        heading = title(cfg, exp) if callable(title) else title
+        print(write_report(exp, heading, notes(cfg, exp) if callable(notes) else notes))
+
+    return {"decode": decode, "score": score, "report": report}

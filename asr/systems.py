@@ -10,6 +10,10 @@ One system, one model:
 * :func:`score_hypotheses`, :func:`model_params`, :func:`record_train_time`: the bookkeeping
   behind ``results.json``.
 
+One table, :data:`SYSTEMS`, decides hybrid or CTC everywhere: how a model directory
+loads as a :class:`~asr.decoding.types.Recognizer` (:func:`load_recognizer`, what
+``asr decode`` and ``asr transcribe`` run), and how an experiment trains and decodes it.
+
 One experiment (a recipe's ``train``, ``decode``, ``score`` and ``report`` stages): an
 :class:`Experiment` lists one :class:`LangData` per language; the hybrid system trains one model
 per language (its own phones, lexicon and LM), the CTC system one model over all of them::
@@ -21,19 +25,18 @@ per language (its own phones, lexicon and LM), the CTC system one model over all
     EXP/train_times.json                {system: training seconds}
     EXP/decode.json                     {variant: {test set: {"hyp", "rtf"}}}
     EXP/results.json                    {variant: {test set: {"wer", "cer", "words", "chars", ..., "rtf", "params", "train_s"}}}
-    EXP/report.md, results.{png,csv}    (:func:`write_report`) corpus table, asr.compare's table and chart
+    EXP/report.md, results.{png,csv}    (:func:`asr.recipe.write_report`) corpus table, asr.compare's table and chart
 
-``asr compare EXP`` reads ``results.json``. For a corpus that comes without them,
-:func:`prepare_lang` makes the pronunciation lexicon (a dictionary the user gives,
-read by :func:`read_pronunciations`, else espeak-ng G2P of the training words) and
-the word LM (an ARPA the user gives, else a Kneser-Ney trigram of the training transcripts).
+``asr compare EXP`` reads ``results.json``. The lexicon and word LM of a corpus come
+from :func:`asr.data.lang.prepare_lang`; :func:`asr.recipe.system_stages` gives a corpus recipe its
+``decode``, ``score`` and ``report`` stages.
 
 Usage::
 
-    lexicon, lm = prepare_lang(exp / "lang", exp / "data" / "train.jsonl", "en")
+    lexicon, lm = asr.data.lang.prepare_lang(exp / "lang", exp / "data" / "train.jsonl", "en")
     xp = Experiment(exp, (LangData("", "en", train, dev, {"test": test}, lexicon, hybrid_lm=lm, ctc_lm=lm),),
                     hybrid={"epochs": 4}, ctc=CTCSettings(preset="small"))
-    train_systems(xp); decode_systems(xp); score_systems(xp); write_report(exp, "an4")
+    train_systems(xp); decode_systems(xp); score_systems(xp); asr.recipe.write_report(exp, "an4")
 """
 
 from __future__ import annotations
@@ -42,7 +45,6 @@ import json
 import logging
 import math
 import os
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,31 +52,30 @@ from pathlib import Path
 from typing import Any
 
 from asr.config import from_dict
-from asr.data.manifest import read_manifest, write_manifest
+from asr.data.manifest import read_manifest, subset_manifest
+from asr.decoding.types import DecodeStats, Recognizer
 from asr.text.lexicon import Lexicon
-from asr.text.normalize import normalize
 
 __all__ = [
     "CTCSettings",
     "SystemsConfig",
     "LangData",
     "Experiment",
+    "System",
     "SYSTEMS",
+    "system_of",
+    "load_recognizer",
     "train_hybrid_system",
     "train_ctc_system",
     "decode_hybrid_system",
     "decode_ctc_system",
-    "subset_manifest",
     "score_hypotheses",
     "model_params",
     "record_train_time",
     "read_train_times",
-    "read_pronunciations",
-    "prepare_lang",
     "train_systems",
     "decode_systems",
     "score_systems",
-    "write_report",
 ]
 
 log = logging.getLogger(__name__)
@@ -108,11 +109,11 @@ class SystemsConfig:
     Attributes:
         systems: ``hybrid`` and / or ``ctc``.
         lexicon: a pronunciation dictionary (Kaldi, CMUdict, Sphinx ``.dic``, LibriSpeech
-            or TIMIT form, see :func:`read_pronunciations`); ``""``: espeak-ng G2P of the training words.
+            or TIMIT form, see :func:`asr.text.dictionary.read_pronunciations`); ``""``: espeak-ng G2P of the training words.
         keep_stress: keep the stress digits of a dictionary's phones (``AH0``); off: ``AH``.
         lm: an ARPA word LM both systems decode with; ``""``: an n-gram of the training transcripts.
         lm_order: order of that n-gram.
-        hybrid: :class:`asr.models.hybrid.HybridConfig` fields.
+        hybrid: :class:`asr.train.hybrid.HybridConfig` fields.
         hybrid_max_utts: train the hybrid system on this many training utterances, drawn at
             random (0: all); its GMM stage runs on the CPU, so large corpora need a cap
             (Kaldi, too, starts its monophones on a subset).
@@ -149,26 +150,26 @@ class SystemsConfig:
 
 
 def _hybrid_config(hybrid: Mapping[str, Any] | Any) -> Any:
-    from asr.models.hybrid import HybridConfig
+    from asr.train.hybrid import HybridConfig
 
     return hybrid if isinstance(hybrid, HybridConfig) else from_dict(HybridConfig, dict(hybrid or {}), source="hybrid")
 
 
 def train_hybrid_system(train: str | os.PathLike, dev: str | os.PathLike | None, lexicon: str | os.PathLike,
                         out: str | os.PathLike, hybrid: Mapping[str, Any] | None = None, force: bool = False) -> Path:
-    """Train one hybrid model (:func:`asr.models.hybrid.train_hybrid`) unless ``out/config.json`` exists.
+    """Train one hybrid model (:func:`asr.train.hybrid.train_hybrid`) unless ``out/config.json`` exists.
 
     Args:
         train, dev: manifests (dev: WER and LM perplexity in ``train_log.json``; may be ``None``).
         lexicon: ``lexicon.txt``; training words it lacks get espeak-ng pronunciations.
         out: the model directory.
-        hybrid: :class:`~asr.models.hybrid.HybridConfig` fields (or a HybridConfig).
+        hybrid: :class:`~asr.train.hybrid.HybridConfig` fields (or a HybridConfig).
         force: train again over an existing model.
 
     Returns:
         ``out``.
     """
-    from asr.models.hybrid import train_hybrid
+    from asr.train.hybrid import train_hybrid
 
     cfg = _hybrid_config(hybrid)
     out = Path(out)
@@ -196,7 +197,8 @@ def train_ctc_system(train: Sequence[str | os.PathLike], dev: str | os.PathLike,
     """
     from asr.models.ctc import ModelConfig
     from asr.train.config import TrainConfig
-    from asr.train.loop import init_tokenizer, train_ctc
+    from asr.train.loop import train_ctc
+    from asr.train.tokenizer_setup import init_tokenizer
 
     out = Path(out)
     if force and (out / "train_summary.json").exists():
@@ -227,8 +229,97 @@ def _phone_tokenizer(out: Path, lexicon: str | os.PathLike | None, boundary: str
     return tokenizer
 
 
+def system_of(model_dir: str | os.PathLike) -> str:
+    """The system of a model directory (``config.json``'s ``"system"``; CTC directories may omit it).
+
+    Raises:
+        ValueError: no such directory, no ``config.json``, invalid JSON, no weights, or an
+            unknown system; the message names the directory.
+    """
+    d = Path(model_dir)
+    config = d / "config.json"
+    if not d.is_dir():
+        raise ValueError(f"{d}: no such model directory")
+    if not config.is_file():
+        raise ValueError(f"{d}: not a model directory (no config.json)")
+    try:
+        meta = json.loads(config.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{config}: not valid JSON ({e})") from None
+    system = meta.get("system", "ctc") if isinstance(meta, dict) else None
+    if system not in SYSTEMS:
+        raise ValueError(f"{config}: unknown system {system!r}; known: {sorted(SYSTEMS)}")
+    if not (d / "model.safetensors").is_file():
+        raise ValueError(f"{d}: incomplete model directory (no model.safetensors)")
+    return system
+
+
+def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: float | None = None,
+                    lm: str | os.PathLike | None = None, lm_weight: float | None = None,
+                    word_score: float | None = None, mode: str = "word") -> Recognizer:
+    """Load either system's model directory (``config.json`` decides, through :data:`SYSTEMS`).
+
+    The options mean the same for both systems; ``None`` keeps the system's default.
+
+    Args:
+        model_dir: written by ``asr train`` (CTC or ``--system hybrid``) or a recipe.
+        device: ``cpu`` or ``cuda`` (the hybrid system runs on the CPU).
+        beam: CTC: beam size (``None``/1: greedy; with ``lm``: lexicon search, default 50);
+            hybrid: log-score beam (default: the model's).
+        lm: a word n-gram LM (ARPA): CTC lexicon + LM search; hybrid: replaces the model's LM.
+        lm_weight: weight of the LM (CTC default 1.0; hybrid: the model's).
+        word_score: added per word (CTC ``word_score``, default 0; hybrid ``word_penalty``, default the model's).
+        mode: ``"word"``, or ``"phone"`` recognition (hybrid only).
+
+    Raises:
+        ValueError: not a model directory, an incomplete one, a missing LM file, CUDA asked
+            for without a GPU, an option the system lacks, or a model that fails to load;
+            the message names the path.
+    """
+    d = Path(model_dir)
+    system = system_of(d)
+    if lm is not None and not Path(lm).is_file():
+        raise ValueError(f"{lm}: no such language model file")
+    if str(device).startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda: no CUDA device is available")
+    try:
+        return SYSTEMS[system].load(d, device, beam, None if lm is None else str(lm), lm_weight, word_score, mode)
+    except (ValueError, FileNotFoundError, KeyError, RuntimeError, OSError) as e:
+        raise ValueError(f"{d}: cannot load the {system} model ({type(e).__name__}: {e})") from None
+
+
+def _load_hybrid(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
+                 word_score: float | None, mode: str) -> Recognizer:
+    from asr.decoding.hybrid import HybridRecognizer
+
+    return HybridRecognizer(model_dir, device, lm=lm, mode=mode, beam=None if beam is None else float(beam),
+                            lm_weight=lm_weight, word_penalty=word_score)
+
+
+def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
+              word_score: float | None, mode: str) -> Recognizer:
+    from asr.decoding.ctc import Transcriber, choose_decoder
+
+    if mode != "word":
+        raise ValueError(f"mode {mode!r}: a CTC model recognizes words (its units) only")
+    name, decoder_options = choose_decoder(int(beam or 1), lm, 1.0 if lm_weight is None else lm_weight,
+                                           word_score or 0.0)
+    return Transcriber(model_dir, device=device, decoder=name, **decoder_options)
+
+
+def _decode_to(recognizer: Recognizer, test: str | os.PathLike, hyp: Path) -> tuple[Path, DecodeStats]:
+    from asr.decoding.manifest import decode_manifest
+
+    hyp.parent.mkdir(parents=True, exist_ok=True)
+    return hyp, decode_manifest(recognizer, test, hyp)
+
+
 def decode_hybrid_system(model_dir: str | os.PathLike, test: str | os.PathLike, hyp: str | os.PathLike,
-                         lm: str | os.PathLike | None = None, **overrides: Any) -> dict[str, tuple[Path, dict]]:
+                         lm: str | os.PathLike | None = None, beam: float | None = None
+                         ) -> dict[str, tuple[Path, DecodeStats]]:
     """Decode a test manifest with a hybrid model.
 
     Args:
@@ -236,20 +327,16 @@ def decode_hybrid_system(model_dir: str | os.PathLike, test: str | os.PathLike, 
         test: the manifest (its ``text`` is the reference).
         hyp: hypotheses file (JSONL), created with its directory.
         lm: an ARPA word LM instead of the model's ``lm.arpa``.
-        **overrides: :class:`~asr.decoding.hybrid.DecoderConfig` fields (``beam``, ...).
+        beam: the search beam (default: the model's).
 
     Returns:
-        ``{"hybrid": (hyp, stats)}``; stats as :func:`asr.models.hybrid.decode_manifest_hybrid` (``rtf``, ``wer``, ...).
+        ``{"hybrid": (hyp, stats)}`` (:class:`~asr.decoding.types.DecodeStats`).
     """
-    from asr.models.hybrid import decode_manifest_hybrid
-
-    hyp = Path(hyp)
-    hyp.parent.mkdir(parents=True, exist_ok=True)
-    return {"hybrid": (hyp, decode_manifest_hybrid(model_dir, test, hyp, lm=lm, **overrides))}
+    return {"hybrid": _decode_to(load_recognizer(model_dir, beam=beam, lm=lm), test, Path(hyp))}
 
 
 def decode_ctc_system(model_dir: str | os.PathLike, test: str | os.PathLike, hyp_dir: str | os.PathLike, name: str,
-                      settings: CTCSettings, lm: str | os.PathLike | None = None) -> dict[str, tuple[Path, dict]]:
+                      settings: CTCSettings, lm: str | os.PathLike | None = None) -> dict[str, tuple[Path, DecodeStats]]:
     """Decode a test manifest with a CTC model: greedy, and lexicon + word LM when ``lm`` is given.
 
     Args:
@@ -261,10 +348,8 @@ def decode_ctc_system(model_dir: str | os.PathLike, test: str | os.PathLike, hyp
         lm: ARPA word LM of the ``ctc-lm`` variant (its unigrams are the lexicon decoder's words).
 
     Returns:
-        ``{"ctc-greedy": (hyp, stats), "ctc-lm": (hyp, stats)}`` (stats of :func:`asr.decoding.transcribe.decode_manifest`).
+        ``{"ctc-greedy": (hyp, stats), "ctc-lm": (hyp, stats)}`` (:class:`~asr.decoding.types.DecodeStats`).
     """
-    from asr.decoding.transcribe import decode_manifest
-
     device = settings.decode_device
     if device == "auto":
         import torch
@@ -274,36 +359,9 @@ def decode_ctc_system(model_dir: str | os.PathLike, test: str | os.PathLike, hyp
     if lm is not None:
         variants.append(("ctc-lm", {"beam": settings.beam, "lm": Path(lm), "lm_weight": settings.lm_weight,
                                     "word_score": settings.word_score}))
-    out = {}
-    for variant, options in variants:
-        hyp = Path(hyp_dir) / variant / f"{name}.jsonl"
-        hyp.parent.mkdir(parents=True, exist_ok=True)
-        out[variant] = (hyp, decode_manifest(model_dir, test, hyp, device=device, **options))
-    return out
-
-
-def subset_manifest(src: str | os.PathLike, dst: str | os.PathLike, max_utts: int = 0, max_hours: float = 0.0,
-                    seed: int = 0) -> Path:
-    """A random subset of a manifest, in its order: at most ``max_utts`` utterances and ``max_hours``
-    of audio (0: no limit). Returns ``src`` itself when nothing is left out, else ``dst`` (written)."""
-    import random
-
-    if not max_utts and not max_hours:
-        return Path(src)
-    utts = read_manifest(src)
-    order = list(range(len(utts)))
-    random.Random(seed).shuffle(order)
-    keep, seconds = [], 0.0
-    for i in order:
-        if (max_utts and len(keep) >= max_utts) or (max_hours and seconds + utts[i].duration > max_hours * 3600):
-            break
-        keep.append(i)
-        seconds += utts[i].duration
-    if len(keep) == len(utts):
-        return Path(src)
-    write_manifest(dst, [utts[i] for i in sorted(keep)])
-    log.info("%s: %d of %d utterances of %s (%.2f h)", dst, len(keep), len(utts), src, seconds / 3600)
-    return Path(dst)
+    return {variant: _decode_to(load_recognizer(model_dir, device=device, **options), test,
+                                Path(hyp_dir) / variant / f"{name}.jsonl")
+            for variant, options in variants}
 
 
 def score_hypotheses(test: str | os.PathLike, hyp: str | os.PathLike) -> dict[str, Any]:
@@ -342,123 +400,6 @@ def record_train_time(exp: str | os.PathLike, system: str, seconds: float) -> No
     if seconds > MIN_TIMED_S or system not in times:
         times[system] = round(seconds, 1)
     (Path(exp) / TRAIN_TIMES).write_text(json.dumps(times, indent=2) + "\n")
-
-
-# ---------------------------------------------------------------------------
-# Language resources: pronunciation lexicon and word LM
-# ---------------------------------------------------------------------------
-
-_VARIANT = re.compile(r"\(\d+\)$")  # CMUdict / Sphinx alternative pronunciations: WORD(2)
-_STRESS = re.compile(r"(?<=\D)[0-9]$")  # CMUdict AH0, TIMITDIC iy1
-
-
-def read_pronunciations(path: str | os.PathLike, keep_stress: bool = False) -> Lexicon:
-    """A pronunciation dictionary in one of the common plain-text forms, words lower-cased.
-
-    Reads Kaldi ``lexicon.txt`` / ``lexiconp.txt`` (probabilities kept), LibriSpeech's
-    ``librispeech-lexicon.txt`` (``WORD<TAB>PHONES``), CMUdict (``;;;`` comments,
-    ``WORD(2)`` variants, stress digits), Sphinx dictionaries such as AN4's
-    ``etc/an4.dic`` and TIMIT's ``TIMITDIC.TXT`` (``;`` comments, ``word~tag``,
-    ``/phones/``). Markup entries (``<UNK>``, ``!SIL``, ``[NOISE]``) are left out.
-
-    Args:
-        path: the file.
-        keep_stress: keep a trailing stress digit on phones (``AH0``); default: ``AH``.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: a line with a word and no phones, or no entries at all (the file and line are named).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such lexicon file")
-    lexicon = Lexicon()
-    with path.open(encoding="utf-8", errors="replace") as f:
-        for lineno, line in enumerate(f, start=1):
-            fields = line.replace("/", " ").split()
-            if not fields or fields[0].startswith((";", "#")):
-                continue
-            word = _VARIANT.sub("", fields[0].split("~")[0]).lower()
-            phones, prob = fields[1:], 1.0
-            if len(phones) > 1 and _is_prob(phones[0]):
-                prob, phones = float(phones[0]), phones[1:]  # lexiconp.txt
-            if not keep_stress:
-                phones = [_STRESS.sub("", p) for p in phones]
-            if word.startswith(("<", "!", "[")) or not word:
-                continue
-            if not phones:
-                raise ValueError(f"{path}:{lineno}: {fields[0]!r} has no phones")
-            lexicon.add(word, phones, prob)
-    if not len(lexicon):
-        raise ValueError(f"{path}: no pronunciations found")
-    return lexicon
-
-
-def _is_prob(text: str) -> bool:
-    try:
-        return 0.0 < float(text) <= 1.0
-    except ValueError:
-        return False
-
-
-def _transcripts(manifests: Sequence[str | os.PathLike]) -> list[list[str]]:
-    """Normalized words of every utterance of the manifests."""
-    return [normalize(u.text, u.lang).split() for m in manifests for u in read_manifest(m)]
-
-
-def prepare_lang(out: str | os.PathLike, train: str | os.PathLike | Sequence[str | os.PathLike], lang: str,
-                 lexicon: str | os.PathLike | None = None, lm: str | os.PathLike | None = None, lm_order: int = 3,
-                 keep_stress: bool = False, force: bool = False) -> tuple[Path, Path]:
-    """The pronunciation lexicon and word LM of one language, in ``out/lexicon.txt`` and ``out/lm.arpa``.
-
-    Args:
-        out: directory for the two files (kept when they exist, unless ``force``).
-        train: training manifest(s): the words to pronounce and the LM's text.
-        lang: language code (espeak-ng voice, normalization).
-        lexicon: a dictionary (:func:`read_pronunciations`); training words it lacks are
-            pronounced by espeak-ng (logged: its phones are IPA, not the dictionary's).
-            ``None``: espeak-ng G2P of every training word.
-        lm: an ARPA file to use instead of training one (returned as given).
-        lm_order: order of the trained Kneser-Ney LM; its vocabulary is the lexicon's
-            words (those unseen in training get back-off mass), so both systems
-            decode the same words.
-        keep_stress: see :func:`read_pronunciations`.
-
-    Returns:
-        ``(lexicon path, LM path)``.
-    """
-    from asr.decoding.lm import train_ngram
-    from asr.text.g2p import build_lexicon
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    manifests = [train] if isinstance(train, (str, os.PathLike)) else list(train)
-    lex_path, lm_path = out / "lexicon.txt", out / "lm.arpa"
-    texts: list[list[str]] | None = None
-    if force or not lex_path.exists():
-        texts = _transcripts(manifests)
-        words = sorted({w for t in texts for w in t})
-        if lexicon:
-            lex = read_pronunciations(lexicon, keep_stress=keep_stress)
-            missing = [w for w in words if w not in lex]
-            if missing:
-                log.warning("%s: %d of %d training words missing, pronounced by espeak-ng G2P (%s): %s", lexicon,
-                            len(missing), len(words), lang, " ".join(missing[:20]) + (" ..." if len(missing) > 20 else ""))
-                lex.extend_with_g2p(missing, lang)
-        else:
-            lex = build_lexicon(words, lang)
-        lex.to_file(lex_path, with_probs=any(lex.prob(w, p) != 1.0 for w in lex for p in lex.pronunciations(w)))
-        log.info("%s: %d words", lex_path, len(lex))
-    if lm:
-        if not Path(lm).is_file():
-            raise FileNotFoundError(f"{lm}: no such LM file (the config's lm:)")
-        return lex_path, Path(lm)
-    if force or not lm_path.exists():
-        texts = texts if texts is not None else _transcripts(manifests)
-        vocab = Lexicon.from_file(lex_path).words()
-        train_ngram(texts, order=lm_order, vocab=vocab).to_arpa(lm_path)
-        log.info("%s: order %d, %d training sentences", lm_path, lm_order, len(texts))
-    return lex_path, lm_path
 
 
 # ---------------------------------------------------------------------------
@@ -504,7 +445,7 @@ class Experiment:
         ctc_dev: its validation manifest (default: the first language's ``dev``).
         ctc_lexicon: ``phone`` units: the lexicon whose phones are the CTC model's units.
         hybrid_max_utts: train each hybrid model on at most this many utterances (0: all;
-            :func:`subset_manifest`, the subset in ``EXP/hybrid/<name>/train_subset.jsonl``).
+            :func:`asr.data.manifest.subset_manifest`, the subset in ``EXP/hybrid/<name>/train_subset.jsonl``).
     """
 
     exp: Path
@@ -553,11 +494,28 @@ def _decode_ctc(xp: Experiment, lang: LangData, test_name: str, test: Path) -> d
     return decode_ctc_system(xp.ctc_dir(), test, xp.exp / "ctc" / "hyp", test_name, xp.ctc, lm=lang.ctc_lm)
 
 
-# system -> (train every model of it, decode one test set); variants are named "<system>" or "<system>-<how>"
-SYSTEMS: dict[str, tuple[Callable[[Experiment, bool], None],
-                         Callable[[Experiment, LangData, str, Path], dict[str, tuple[Path, dict]]]]] = {
-    "hybrid": (_train_hybrid, _decode_hybrid),
-    "ctc": (_train_ctc, _decode_ctc),
+@dataclass(frozen=True)
+class System:
+    """One road through the layers, as the rest of the package sees it.
+
+    Attributes:
+        load: ``(model_dir, device, beam, lm, lm_weight, word_score, mode) -> Recognizer``
+            (see :func:`load_recognizer`).
+        train: train every model of the system in an experiment (``(experiment, force)``).
+        decode: decode one test set: ``(experiment, language, test name, manifest) ->
+            {variant: (hypotheses file, stats)}``; variants are named ``<system>`` or ``<system>-<how>``.
+        model_dirs: the system's model directories in an experiment (their parameters are counted).
+    """
+
+    load: Callable[..., Recognizer]
+    train: Callable[[Experiment, bool], None]
+    decode: Callable[[Experiment, LangData, str, Path], dict[str, tuple[Path, DecodeStats]]]
+    model_dirs: Callable[[Experiment], list[Path]]
+
+
+SYSTEMS: dict[str, System] = {
+    "hybrid": System(_load_hybrid, _train_hybrid, _decode_hybrid, lambda xp: [xp.hybrid_dir(lang) for lang in xp.langs]),
+    "ctc": System(_load_ctc, _train_ctc, _decode_ctc, lambda xp: [xp.ctc_dir()]),
 }
 
 
@@ -565,10 +523,6 @@ def _check_systems(systems: Sequence[str]) -> None:
     unknown = [s for s in systems if s not in SYSTEMS]
     if unknown:
         raise ValueError(f"unknown system(s) {unknown}; known: {sorted(SYSTEMS)}")
-
-
-def _model_dirs(xp: Experiment, system: str) -> list[Path]:
-    return [xp.hybrid_dir(lang) for lang in xp.langs] if system == "hybrid" else [xp.ctc_dir()]
 
 
 def train_systems(xp: Experiment, force: bool = False) -> None:
@@ -580,7 +534,7 @@ def train_systems(xp: Experiment, force: bool = False) -> None:
     _check_systems(xp.systems)
     for system in xp.systems:
         t0 = time.perf_counter()
-        SYSTEMS[system][0](xp, force)
+        SYSTEMS[system].train(xp, force)
         seconds = time.perf_counter() - t0
         log.info("train %s: %.0f s", system, seconds)
         record_train_time(xp.exp, system, seconds)
@@ -593,8 +547,8 @@ def decode_systems(xp: Experiment) -> dict[str, dict[str, dict]]:
     for system in xp.systems:
         for lang in xp.langs:
             for test_name, test in lang.tests.items():
-                for variant, (hyp, stats) in SYSTEMS[system][1](xp, lang, test_name, test).items():
-                    runs.setdefault(variant, {})[test_name] = {"hyp": str(hyp), "rtf": stats.get("rtf")}
+                for variant, (hyp, stats) in SYSTEMS[system].decode(xp, lang, test_name, test).items():
+                    runs.setdefault(variant, {})[test_name] = {"hyp": str(hyp), "rtf": stats.rtf}
     (xp.exp / DECODE_JSON).write_text(json.dumps(runs, indent=2) + "\n")
     return runs
 
@@ -614,42 +568,9 @@ def score_systems(xp: Experiment) -> dict[str, dict[str, dict]]:
     results: dict[str, dict[str, dict]] = {}
     for variant, per_test in runs.items():
         system = variant.split("-")[0]
-        extra = {"params": model_params(_model_dirs(xp, system)), "train_s": times.get(system)}
+        extra = {"params": model_params(SYSTEMS[system].model_dirs(xp)), "train_s": times.get(system)}
         for test_name, run in per_test.items():
             results.setdefault(variant, {})[test_name] = {**score_hypotheses(tests[test_name], run["hyp"]),
                                                           "rtf": run["rtf"], **extra}
     (xp.exp / RESULTS_JSON).write_text(json.dumps(results, indent=2) + "\n")
     return results
-
-
-def write_report(exp: str | os.PathLike, title: str, notes: Sequence[str] = ()) -> str:
-    """``exp/report.md``: the corpus (``exp/data/summary.json``), then every system x test set
-    (:mod:`asr.compare`: also ``results.csv`` and the chart ``results.png``); returns the text.
-
-    Args:
-        exp: the experiment directory.
-        title: the report's heading.
-        notes: markdown lines put after the results table (what the numbers mean).
-    """
-    from asr.compare import plot, read_results, to_markdown, write_csv
-
-    exp = Path(exp)
-    lines = [f"# {title}", ""]
-    summary_path = exp / "data" / "summary.json"
-    if summary_path.is_file():
-        summary = {k: v for k, v in json.loads(summary_path.read_text()).items() if isinstance(v, dict) and "utts" in v}
-        lines += ["## Corpus", "", "| split | utts | hours | speakers |", "|---|---:|---:|---:|"]
-        lines += [f"| {split} | {s['utts']} | {s['hours']:.2f} | {s.get('speakers', '-')} |"
-                  for split, s in summary.items()]
-        lines.append("")
-    if (exp / RESULTS_JSON).is_file():
-        rows = read_results([exp])
-        plot(rows, exp / "results.png")
-        write_csv(rows, exp / "results.csv")
-        lines += ["## Every system and test set", "", to_markdown(rows), "![WER per test set](results.png)", ""]
-        lines += list(notes)
-    else:
-        lines.append("No system results yet (run the score stage).")
-    text = "\n".join(lines).rstrip() + "\n"
-    (exp / "report.md").write_text(text, encoding="utf-8")
-    return text

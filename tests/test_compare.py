@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from asr.compare import main, read_results
+from asr.cli.compare import main
+from asr.compare import read_results
 
 
 def result(hits: int, sub: int, dels: int, ins: int, rtf: float, **extra) -> dict:

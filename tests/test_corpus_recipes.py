@@ -13,12 +13,12 @@ import soundfile as sf
 import torch
 
 from asr.audio import SAMPLE_RATE, resample
-from asr.compare import main as compare_main
+from asr.cli.compare import main as compare_main
 from asr.data.corpora.timit import PHONES_39 as FOLD_39
 from asr.data.manifest import read_manifest
 from asr.espeak import get_espeak
 from asr.metrics import read_text_file
-from asr.systems import read_pronunciations
+from asr.text.dictionary import read_pronunciations
 from asr.text.g2p import g2p
 from test_corpora import recipe_main
 

@@ -131,8 +131,8 @@ def test_too_short_utterance_is_skipped_with_report():
     short = torch.zeros(11, t.num_pdfs)
     ok = torch.zeros(12, t.num_pdfs)
     alignments, report = align_utterances([short, ok], [g, g], t, ["short", "ok"])
-    assert list(alignments) == ["ok"] and report.ids == ["short"]
-    assert "too short" in report.errors["short"] and "11 frames" in report.errors["short"]
+    assert list(alignments) == ["ok"] and sorted(report) == ["short"]
+    assert "too short" in report["short"] and "11 frames" in report["short"]
     assert align_equal(g, 11) is None
     assert viterbi_batch([short], [g], t) == [None]
 
@@ -201,7 +201,7 @@ def test_flat_start_gives_monotone_alignments_covering_all_frames():
     ids.append("short")
     result = train_mono(feats, graphs, t, ids, MonoConfig(num_iters=6, realign_iters=(1, 2, 3, 4, 5), max_gauss=40,
                                                           mixup_iters=4))
-    assert result.skipped.ids == ["short"] and "too short" in result.skipped.errors["short"]
+    assert sorted(result.skipped) == ["short"] and "too short" in result.skipped["short"]
     assert set(result.alignments) == set(ids[:-1])
     for f, g, uid in zip(feats, graphs, ids[:-1]):
         a = result.alignments[uid]

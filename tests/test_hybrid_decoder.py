@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from asr.decoding.hybrid import DecoderConfig, HybridDecoder, LexiconTree, phone_loop_lexicon
-from asr.decoding.lm import train_ngram
+from asr.decoding.hybrid_search import DecoderConfig, HybridDecoder, LexiconTree, phone_loop_lexicon
+from asr.text.lm import train_ngram
 from asr.hmm.topology import SIL, HmmTopology, TopologyConfig
 from asr.text.lexicon import Lexicon
 

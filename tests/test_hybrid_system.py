@@ -9,7 +9,11 @@ import pytest
 
 from asr.data.manifest import read_manifest
 from asr.data.synth import SynthConfig, generate
-from asr.models.hybrid import HybridConfig, align_manifest_hybrid, decode_manifest_hybrid, load_hybrid, train_hybrid
+from asr.decoding.hybrid import HybridRecognizer, phone_references
+from asr.decoding.manifest import decode_manifest
+from asr.metrics import read_text_file, score
+from asr.models.hybrid import load_hybrid
+from asr.train.hybrid import HybridConfig, align_manifest_hybrid, train_hybrid
 
 TINY = dict(langs=("en",), hours=0.02, train_speakers=6, dev_speakers=2, test_speakers=2, min_utts_per_split=3)
 FAST = HybridConfig(mono_iters=8, max_gauss=200, hidden=96, epochs=6, realign_rounds=1, realign_epochs=2,
@@ -48,19 +52,23 @@ def test_decode_words_with_times_and_phones(trained, tmp_path):
     root, lang_dir, _ = trained
     model = load_hybrid(root / "model")
     # on its own training data the tiny system must be mostly right (speechbrain-style overfit check)
-    stats = decode_manifest_hybrid(model, lang_dir / "train.jsonl", tmp_path / "train_hyp.jsonl", beam=10.0)
-    assert stats["wer"] < 0.5, stats
-    stats = decode_manifest_hybrid(model, lang_dir / "test.jsonl", tmp_path / "hyp.jsonl", beam=8.0)
-    assert set(stats) >= {"wer", "rtf", "audio_seconds", "num_utts"}
-    assert stats["num_utts"] == len(read_manifest(lang_dir / "test.jsonl"))
+    decode_manifest(HybridRecognizer(model, beam=10.0), lang_dir / "train.jsonl", tmp_path / "train_hyp.jsonl")
+    train_wer = score(read_text_file(lang_dir / "train.jsonl")[0], read_text_file(tmp_path / "train_hyp.jsonl")[0])
+    assert train_wer.words.rate < 0.5, train_wer
+    stats = decode_manifest(HybridRecognizer(model, beam=8.0), lang_dir / "test.jsonl", tmp_path / "hyp.jsonl",
+                            with_times=True)
+    assert stats.rtf > 0 and stats.audio_seconds > 0 and stats.system == "hybrid" and not stats.skipped
+    assert stats.num_utts == len(read_manifest(lang_dir / "test.jsonl"))
     rows = [json.loads(line) for line in (tmp_path / "hyp.jsonl").read_text().splitlines()]
     for row in rows:
         ends = [w["end"] for w in row["words"]]
         starts = [w["start"] for w in row["words"]]
         assert all(s < e for s, e in zip(starts, ends)) and ends == sorted(ends)
         assert row["text"] == " ".join(w["word"] for w in row["words"])
-    phone = decode_manifest_hybrid(model, lang_dir / "test.jsonl", tmp_path / "phones.jsonl", mode="phone")
-    assert 0.0 <= phone["per"] < 1.0
+    decode_manifest(HybridRecognizer(model, mode="phone"), lang_dir / "test.jsonl", tmp_path / "phones.jsonl")
+    refs = phone_references(model, read_manifest(lang_dir / "test.jsonl"))
+    per = score(refs, read_text_file(tmp_path / "phones.jsonl")[0]).words.rate
+    assert 0.0 <= per < 1.0
 
 
 @pytest.mark.slow

@@ -68,7 +68,7 @@ def test_every_shipped_recipe_config_builds(monkeypatch):
         cfg = load_config(module.RecipeConfig, conf)
         if hasattr(cfg, "ctc_settings"):  # the synth recipe: its system blocks too
             from asr.models.ctc import ModelConfig
-            from asr.models.hybrid import HybridConfig
+            from asr.train.hybrid import HybridConfig
             from asr.train.config import TrainConfig
 
             s = cfg.ctc_settings()

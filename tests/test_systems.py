@@ -7,20 +7,19 @@ import json
 
 import pytest
 
-from asr.data.manifest import Utterance, read_manifest, write_manifest
-from asr.decoding.lm import NgramLM
+from asr.data.lang import prepare_lang
+from asr.data.manifest import Utterance, read_manifest, subset_manifest, write_manifest
+from asr.text.lm import NgramLM
 from asr.systems import (
     Experiment,
     LangData,
     SystemsConfig,
-    prepare_lang,
-    read_pronunciations,
     read_train_times,
     record_train_time,
     score_hypotheses,
-    subset_manifest,
     train_systems,
 )
+from asr.text.dictionary import read_pronunciations
 
 
 @pytest.mark.parametrize("name, text", [

@@ -22,11 +22,14 @@ from safetensors.torch import load_file
 
 from asr.data.manifest import Utterance, read_manifest, write_manifest
 from asr.data.synth import Speaker, UttSpec, render
+from asr.data.transforms import AddTargets
 from asr.models.ctc import ModelConfig, load_model_dir
 from asr.text.tokenizer import CharTokenizer, load_tokenizer
 from asr.train import checkpoint as ckpt
 from asr.train.config import TrainConfig
-from asr.train.loop import AddTargets, MetricsLog, init_tokenizer, read_metrics, train_ctc
+from asr.train.loop import train_ctc
+from asr.train.metrics_log import MetricsLog, read_metrics
+from asr.train.tokenizer_setup import init_tokenizer
 from asr.train.optim import WarmupSchedule, build_optimizer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -201,7 +204,9 @@ def test_overfit_three_utterances_and_decode(tmp_path):
     assert len([r for r in rows if r["split"] == "dev"]) == 8
     assert (out / "curves.png").stat().st_size > 1000
 
-    from asr.decoding.transcribe import Transcriber, decode_manifest
+    from asr.decoding.ctc import Transcriber
+    from asr.decoding.manifest import decode_manifest
+    from asr.systems import load_recognizer
 
     transcriber = Transcriber(out / "model")
     from asr.audio import load_audio
@@ -210,8 +215,8 @@ def test_overfit_three_utterances_and_decode(tmp_path):
     text, words = transcriber.transcribe_with_times(load_audio(utts[0].audio))
     assert text == "hello world" and [w.word for w in words] == ["hello", "world"]
     assert 0 <= words[0].start < words[0].end <= words[1].start < words[1].end <= utts[0].duration
-    stats = decode_manifest(out / "model", tmp_path / "dev.jsonl", tmp_path / "hyp.jsonl", beam=4)
-    assert stats["n_utts"] == 3 and stats["rtf"] > 0 and stats["decoder"] == "beam"
+    stats = decode_manifest(load_recognizer(out / "model", beam=4), tmp_path / "dev.jsonl", tmp_path / "hyp.jsonl")
+    assert stats.num_utts == 3 and stats.rtf > 0 and stats.decoder == "beam" and stats.system == "ctc"
     assert [u.text for u in read_manifest(tmp_path / "hyp.jsonl")] == OVERFIT_TEXTS
 
     # started again with the same arguments: already done, same summary, nothing retrained

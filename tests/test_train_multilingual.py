@@ -10,6 +10,7 @@ import shutil
 import pytest
 import torch
 
+from asr.data.labels import collate_multilingual
 from asr.data.manifest import read_manifest, write_manifest
 from asr.models.ctc import ModelConfig
 from asr.models.multilingual import MultilingualConfig, load_multilingual_dir
@@ -17,8 +18,8 @@ from asr.text.lexicon import Lexicon
 from asr.text.normalize import normalize
 from asr.text.tokenizer import CharTokenizer, PhoneTokenizer
 from asr.train.config import TrainConfig
-from asr.train.loop import read_metrics
-from asr.train.multilingual import collate_multilingual, train_multilingual
+from asr.train.metrics_log import read_metrics
+from asr.train.multilingual import train_multilingual
 
 pytest.importorskip("safetensors")
 
@@ -110,7 +111,7 @@ def test_routing_en_step_leaves_sw_head(joint, corpus, tmp_path):
 
 
 def _finetune(corpus, src, out, policy, *extra) -> dict:
-    from asr.finetune_cli import add_finetune_arguments, run_finetune
+    from asr.cli.finetune import add_finetune_arguments, run_finetune
 
     parser = argparse.ArgumentParser()
     add_finetune_arguments(parser)

@@ -19,7 +19,7 @@ import torch
 from asr.audio import load_audio
 from asr.models.ctc import CTCModel, ModelConfig, save_model_dir
 from asr.text.tokenizer import CharTokenizer
-from asr.transcribe import Result, Word, iter_chunks, main, segments
+from asr.cli.transcribe import Result, Word, iter_chunks, main, segments
 from conftest import make_tone
 
 SRT_TIME = r"(\d\d):(\d\d):(\d\d),(\d\d\d)"
@@ -244,7 +244,7 @@ def test_segments_group_words_into_cues():
 
 
 def test_module_entry_point_reads_stdin_and_prints_only_results(model_dir, audio_dir):
-    proc = subprocess.run([sys.executable, "-m", "asr.transcribe", "-m", str(model_dir), "-f", "json", "-"],
+    proc = subprocess.run([sys.executable, "-m", "asr.cli.transcribe", "-m", str(model_dir), "-f", "json", "-"],
                           input=(audio_dir / "a.wav").read_bytes(), capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()
     check_result(json.loads(proc.stdout), 2.5)

@@ -20,8 +20,10 @@ a corpus directory can be moved as a whole.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +37,10 @@ __all__ = [
     "filter_manifest",
     "total_duration",
     "speakers",
+    "subset_manifest",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_LANG = "und"  # ISO 639 "undetermined"
 
@@ -239,3 +244,25 @@ def speakers(utts: Sequence[Utterance]) -> dict[str, list[str]]:
     for u in utts:
         out.setdefault(u.speaker, []).append(u.id)
     return out
+
+
+def subset_manifest(src: str | os.PathLike, dst: str | os.PathLike, max_utts: int = 0, max_hours: float = 0.0,
+                    seed: int = 0) -> Path:
+    """A random subset of a manifest, in its order: at most ``max_utts`` utterances and ``max_hours``
+    of audio (0: no limit). Returns ``src`` itself when nothing is left out, else ``dst`` (written)."""
+    if not max_utts and not max_hours:
+        return Path(src)
+    utts = read_manifest(src)
+    order = list(range(len(utts)))
+    random.Random(seed).shuffle(order)
+    keep, seconds = [], 0.0
+    for i in order:
+        if (max_utts and len(keep) >= max_utts) or (max_hours and seconds + utts[i].duration > max_hours * 3600):
+            break
+        keep.append(i)
+        seconds += utts[i].duration
+    if len(keep) == len(utts):
+        return Path(src)
+    write_manifest(dst, [utts[i] for i in sorted(keep)])
+    log.info("%s: %d of %d utterances of %s (%.2f h)", dst, len(keep), len(utts), src, seconds / 3600)
+    return Path(dst)

@@ -40,6 +40,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from asr.decoding.types import WordSpan
 from asr.registry import register
 from asr.text.symbols import BLANK, UNK
 from asr.text.tokenizer import WORD_BOUNDARY, Tokenizer
@@ -236,16 +237,6 @@ class LexiconDecoder:
 # ---------------------------------------------------------------------------
 # Word timestamps
 # ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WordSpan:
-    """A word and where it is: ``start``/``end`` in seconds, ``score`` the mean frame log-probability."""
-
-    word: str
-    start: float
-    end: float
-    score: float
 
 
 def word_timestamps(

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from asr.data.manifest import read_manifest, total_duration
+from asr.data.manifest import read_manifest, subset_manifest, total_duration
 from asr.systems import (
     RESULTS_JSON,
     CTCSettings,
@@ -46,7 +46,6 @@ from asr.systems import (
     LangData,
     decode_systems,
     score_systems,
-    subset_manifest,
     train_systems,
 )
 

@@ -16,7 +16,8 @@ Flat start (:func:`train_mono`) follows Kaldi's monophone recipe:
    iterations in ``realign_iters``.
 
 Utterances too short for their shortest state sequence are skipped and
-reported in a :class:`asr.data.dataset.SkipReport` (id -> reason).
+reported in a plain ``{id: reason}`` mapping (the data layer's
+:class:`asr.data.dataset.SkipReport` merges it with ``update``).
 
 Alignment quality against espeak-ng's own phone timings
 (:func:`espeak_boundaries`, :func:`boundary_accuracy`): both sides are turned
@@ -48,7 +49,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from asr.data.dataset import SkipReport
 from asr.hmm.gmm import DiagGmm
 from asr.hmm.topology import HmmTopology, UtteranceGraph
 
@@ -59,6 +59,7 @@ __all__ = [
     "viterbi_batch",
     "align_equal",
     "align_utterances",
+    "describe_skipped",
     "transition_counts",
     "train_mono",
     "espeak_boundaries",
@@ -228,6 +229,13 @@ def align_equal(graph: UtteranceGraph, num_frames: int) -> Alignment | None:
     return Alignment.from_path(graph, nodes, NEG_INF)
 
 
+def describe_skipped(skipped: dict[str, str]) -> str:
+    """``"N utterance(s) skipped:"`` and one ``id: reason`` line each (ids sorted)."""
+    if not skipped:
+        return "no utterances skipped"
+    return "\n".join([f"{len(skipped)} utterance(s) skipped:"] + [f"  {i}: {skipped[i]}" for i in sorted(skipped)])
+
+
 def align_utterances(
     loglikes: Sequence[Tensor],
     graphs: Sequence[UtteranceGraph],
@@ -235,7 +243,7 @@ def align_utterances(
     ids: Sequence[str],
     transition_scale: float = 1.0,
     batch_cells: int = 4_000_000,
-) -> tuple[dict[str, Alignment], SkipReport]:
+) -> tuple[dict[str, Alignment], dict[str, str]]:
     """Viterbi-align many utterances in length-sorted batches.
 
     Args:
@@ -244,14 +252,14 @@ def align_utterances(
         batch_cells: batch size limit in ``B * T * N`` back-pointer cells.
 
     Returns:
-        ``(alignments by id, report of the utterances skipped)``: an
+        ``(alignments by id, {id: reason} of the utterances skipped)``: an
         utterance with fewer frames than ``graph.min_frames`` is skipped.
     """
-    report = SkipReport()
+    report: dict[str, str] = {}
     todo = []
     for i, (ll, g, uid) in enumerate(zip(loglikes, graphs, ids)):
         if ll.shape[0] < g.min_frames:
-            report.add(uid, f"too short: {ll.shape[0]} frames for {g.min_frames} HMM states ({len(g.words)} words)")
+            report[uid] = f"too short: {ll.shape[0]} frames for {g.min_frames} HMM states ({len(g.words)} words)"
         else:
             todo.append(i)
     todo.sort(key=lambda i: loglikes[i].shape[0])
@@ -262,7 +270,7 @@ def align_utterances(
         results = viterbi_batch([loglikes[i] for i in batch], [graphs[i] for i in batch], topo, transition_scale)
         for i, ali in zip(batch, results):
             if ali is None:
-                report.add(ids[i], "no path through the HMM fits the frames")
+                report[ids[i]] = "no path through the HMM fits the frames"
             else:
                 out[ids[i]] = ali
         batch.clear()
@@ -331,7 +339,7 @@ class MonoResult:
     gmm: DiagGmm
     topo: HmmTopology
     alignments: dict[str, Alignment]
-    skipped: SkipReport
+    skipped: dict[str, str]
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -368,16 +376,16 @@ def train_mono(
     """
     cfg = cfg or MonoConfig()
     feats = [f.float() for f in feats]
-    skipped = SkipReport()
+    skipped: dict[str, str] = {}
     alignments: dict[str, Alignment] = {}
     for f, g, uid in zip(feats, graphs, ids):
         a = align_equal(g, f.shape[0])
         if a is None:
-            skipped.add(uid, f"too short: {f.shape[0]} frames for {g.min_frames} HMM states ({len(g.words)} words)")
+            skipped[uid] = f"too short: {f.shape[0]} frames for {g.min_frames} HMM states ({len(g.words)} words)"
         else:
             alignments[uid] = a
-    if skipped.count:
-        log.warning("flat start: %s", skipped)
+    if skipped:
+        log.warning("flat start: %s", describe_skipped(skipped))
     if not alignments:
         raise ValueError("no utterance is long enough to align")
     index = {uid: i for i, uid in enumerate(ids)}
@@ -390,9 +398,9 @@ def train_mono(
         lls = _gmm_loglikes(gmm, [feats[i] for i in keep])
         new, report = align_utterances(lls, [graphs[i] for i in keep], topo, [ids[i] for i in keep],
                                        cfg.transition_scale)
-        if report.count:
-            log.warning("iteration %d: %s", it, report)
-            skipped.update(report.errors)
+        if report:
+            log.warning("iteration %d: %s", it, describe_skipped(report))
+            skipped.update(report)
         return new
 
     for it in range(cfg.num_iters):

@@ -10,8 +10,7 @@ Two architectures, picked by name from :data:`FRAME_MODELS`:
 
 Both map ``(B, T, F)`` features to ``(B, T, num_pdfs)`` logits; frames near
 the edges see replicated edge frames. :func:`train_frame_classifier` trains
-them with cross-entropy on state alignments, on fixed-size chunks cut from
-the utterances (with real neighbouring frames as context), Kaldi's way.
+them with cross-entropy on state alignments (:mod:`asr.train.frame_classifier`).
 
 For decoding the posteriors become scaled likelihoods,
 ``log p(x|s) ~ log p(s|x) - prior_scale * log p(s)`` (:func:`scaled_loglikes`).
@@ -20,15 +19,12 @@ Usage::
 
     cfg = FrameClassifierConfig(kind="tdnn", input_dim=39, num_pdfs=topo.num_pdfs)
     model = build_frame_classifier(cfg)
-    train_frame_classifier(model, feats, targets, TrainConfig(epochs=6))
+    # ... trained by asr.train.frame_classifier.train_frame_classifier
     ll = scaled_loglikes(model, feats_b, lengths, log_priors)   # (B, T, num_pdfs)
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -40,20 +36,15 @@ from asr.features import splice
 
 __all__ = [
     "FrameClassifierConfig",
-    "TrainConfig",
     "Tdnn",
     "SplicedMlp",
     "FRAME_MODELS",
     "register_frame_model",
     "build_frame_classifier",
-    "train_frame_classifier",
-    "frame_accuracy",
     "log_priors",
     "posterior_log_priors",
     "scaled_loglikes",
 ]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -162,133 +153,6 @@ def build_frame_classifier(cfg: FrameClassifierConfig) -> nn.Module:
     if cfg.num_pdfs <= 0:
         raise ValueError("FrameClassifierConfig.num_pdfs must be set (the topology's num_pdfs)")
     return factory(cfg)
-
-
-# ---------------------------------------------------------------------------
-# Training
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Cross-entropy training of a frame classifier.
-
-    Attributes:
-        epochs: passes over the training frames.
-        lr: peak Adam learning rate (linear warm-up over the first 5% of
-            steps, cosine decay to 5% of it).
-        weight_decay: AdamW decoupled weight decay.
-        chunk: frames per training chunk (plus the model's context each side).
-        batch_chunks: chunks per minibatch.
-        label_smoothing: cross-entropy label smoothing.
-        seed: shuffling and initialisation.
-    """
-
-    epochs: int = 6
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    chunk: int = 40
-    batch_chunks: int = 64
-    label_smoothing: float = 0.0
-    seed: int = 0
-
-
-def _chunks(feats: Sequence[Tensor], targets: Sequence[Tensor], size: int, context: int) -> tuple[Tensor, Tensor]:
-    """Cut every utterance into ``size``-frame chunks with ``context`` real (or edge-replicated) frames each side.
-
-    Returns:
-        inputs ``(C, size + 2 context, F)`` and targets ``(C, size)`` (``-100`` pads the last chunk).
-    """
-    xs, ys = [], []
-    for x, y in zip(feats, targets):
-        T = x.shape[0]
-        padded = F.pad(x.T[None], (context, context + size), mode="replicate")[0].T  # (T + 2c + size, F)
-        yp = F.pad(y, (0, size), value=-100)
-        for s in range(0, T, size):
-            xs.append(padded[s : s + size + 2 * context])
-            ys.append(yp[s : s + size])
-    return torch.stack(xs), torch.stack(ys)
-
-
-def train_frame_classifier(
-    model: nn.Module,
-    feats: Sequence[Tensor],
-    targets: Sequence[Tensor],
-    cfg: TrainConfig | None = None,
-    valid: tuple[Sequence[Tensor], Sequence[Tensor]] | None = None,
-) -> list[dict[str, float]]:
-    """Train ``model`` with frame cross-entropy on state alignments.
-
-    Args:
-        model: from :func:`build_frame_classifier` (trained in place).
-        feats: per utterance ``(T_i, F)`` features.
-        targets: per utterance ``(T_i,)`` int64 pdf ids (the alignment).
-        cfg: schedule.
-        valid: optional held-out ``(feats, targets)`` for frame accuracy per epoch.
-
-    Returns:
-        Per epoch ``{"epoch", "loss", "train_acc", "valid_acc", "seconds"}``.
-    """
-    cfg = cfg or TrainConfig()
-    gen = torch.Generator().manual_seed(cfg.seed)
-    x_all, y_all = _chunks(feats, targets, cfg.chunk, model.context)
-    num_batches = max(1, math.ceil(x_all.shape[0] / cfg.batch_chunks))
-    total_steps = cfg.epochs * num_batches
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    warmup = max(1, total_steps // 20)
-
-    def lr_at(step: int) -> float:
-        if step < warmup:
-            return cfg.lr * (step + 1) / warmup
-        progress = (step - warmup) / max(1, total_steps - warmup)
-        return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-    history = []
-    step = 0
-    for epoch in range(cfg.epochs):
-        t0 = time.perf_counter()
-        model.train()
-        order = torch.randperm(x_all.shape[0], generator=gen)
-        loss_sum = correct = frames = 0.0
-        for b in range(num_batches):
-            idx = order[b * cfg.batch_chunks : (b + 1) * cfg.batch_chunks]
-            x, y = x_all[idx], y_all[idx]
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step)
-            logits = model(x, pad=False)  # (b, chunk, pdfs)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-100,
-                                   label_smoothing=cfg.label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            mask = y >= 0
-            n = float(mask.sum())
-            loss_sum += float(loss.detach()) * n
-            frames += n
-            correct += float(((logits.argmax(-1) == y) & mask).sum())
-        row = {"epoch": epoch + 1, "loss": round(loss_sum / max(frames, 1), 4),
-               "train_acc": round(correct / max(frames, 1), 4), "seconds": round(time.perf_counter() - t0, 1)}
-        if valid is not None:
-            row["valid_acc"] = round(frame_accuracy(model, *valid), 4)
-        log.info("frame classifier epoch %d: %s", epoch + 1, row)
-        history.append(row)
-    model.eval()
-    return history
-
-
-@torch.no_grad()
-def frame_accuracy(model: nn.Module, feats: Sequence[Tensor], targets: Sequence[Tensor]) -> float:
-    """Share of frames whose arg-max pdf is the aligned one (eval mode, whole utterances)."""
-    was_training = model.training
-    model.eval()
-    hit = total = 0
-    for x, y in zip(feats, targets):
-        pred = model(x[None]).argmax(-1)[0]
-        hit += int((pred == y).sum())
-        total += y.numel()
-    model.train(was_training)
-    return hit / max(total, 1)
 
 
 def log_priors(targets: Sequence[Tensor], num_pdfs: int, floor: float = 1e-5) -> Tensor:

@@ -31,18 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asr.data.corpora import write_splits
-from asr.data.manifest import read_manifest, write_manifest
-from asr.recipe import need_corpus, prepared, run_recipe
+from asr.data.lang import prepare_lang
+from asr.data.manifest import read_manifest, subset_manifest, write_manifest
+from asr.recipe import need_corpus, prepared, run_recipe, system_stages
 from asr.systems import (
     Experiment,
     LangData,
     SystemsConfig,
-    decode_systems,
-    prepare_lang,
-    score_systems,
-    subset_manifest,
     train_systems,
-    write_report,
 )
 
 log = logging.getLogger("recipes.commonvoice")
@@ -115,24 +111,15 @@ def train(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool 
     train_systems(xp, force)
 
 
-def decode(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
-    """Decode every locale's test set with every system -> ``exp/decode.json``."""
-    decode_systems(experiment(cfg, exp))
+def _title(cfg: RecipeConfig, exp: Path) -> str:
+    return f"Common Voice recipe report ({', '.join(cfg.locales)})"
 
 
-def score(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
-    """WER / CER per system and locale -> ``exp/results.json``."""
-    score_systems(experiment(cfg, exp))
+NOTES = ["Test sets are locales; the `all` row pools them (weighted by words). One hybrid model per locale "
+         "(params summed over locales), one CTC model for all."]
 
 
-def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
-    """``exp/report.md`` (corpus, results per locale, chart); printed."""
-    note = ["Test sets are locales; the `all` row pools them (weighted by words). One hybrid model per locale "
-            "(params summed over locales), one CTC model for all."]
-    print(write_report(exp, f"Common Voice recipe report ({', '.join(cfg.locales)})", note))
-
-
-STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "report": report}
+STAGE_FUNCS = {"prepare": prepare, "train": train, **system_stages(experiment, _title, NOTES)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,17 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asr.data.corpora import write_splits
+from asr.data.lang import prepare_lang
 from asr.data.manifest import read_manifest, write_manifest
-from asr.recipe import need_corpus, prepared, run_recipe
+from asr.recipe import need_corpus, prepared, run_recipe, system_stages
 from asr.systems import (
     Experiment,
     LangData,
     SystemsConfig,
-    decode_systems,
-    prepare_lang,
-    score_systems,
     train_systems,
-    write_report,
 )
 
 log = logging.getLogger("recipes.librispeech")
@@ -113,22 +110,7 @@ def train(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool 
     train_systems(xp, force)
 
 
-def decode(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
-    """Decode every test split with every system -> ``exp/decode.json``."""
-    decode_systems(experiment(cfg, exp))
-
-
-def score(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
-    """WER / CER of every system on every test split -> ``exp/results.json``."""
-    score_systems(experiment(cfg, exp))
-
-
-def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
-    """``exp/report.md`` (corpus, results table and chart); printed."""
-    print(write_report(exp, "LibriSpeech recipe report"))
-
-
-STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "report": report}
+STAGE_FUNCS = {"prepare": prepare, "train": train, **system_stages(experiment, "LibriSpeech recipe report")}
 
 
 def main(argv: list[str] | None = None) -> int:

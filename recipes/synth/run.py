@@ -37,8 +37,8 @@ from asr.config import from_dict
 from asr.data.dataset import validate
 from asr.data.manifest import read_manifest, write_manifest
 from asr.data.synth import SPLITS, SynthConfig, generate
-from asr.recipe import run_recipe
-from asr.systems import CTCSettings, Experiment, LangData, decode_systems, score_systems, train_systems
+from asr.recipe import results_section, run_recipe, system_stages
+from asr.systems import CTCSettings, Experiment, LangData, train_systems
 
 log = logging.getLogger("recipes.synth")
 HERE = Path(__file__).resolve().parent
@@ -72,7 +72,7 @@ class RecipeConfig:
 
 def prepare(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     """Generate the corpus, write checked manifests under ``exp/data`` and a word LM per language."""
-    from asr.decoding.lm import perplexity, train_ngram
+    from asr.text.lm import perplexity, train_ngram
 
     corpus = exp / "corpus"
     stats = generate(corpus, cfg.synth_config(), jobs=cfg.jobs or None)
@@ -128,16 +128,6 @@ def train(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     train_systems(experiment(cfg, exp), force)
 
 
-def decode(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
-    """Decode each language's test set with every system -> ``exp/decode.json`` (hypothesis paths, RTF)."""
-    decode_systems(experiment(cfg, exp))
-
-
-def score(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
-    """Score every system's hypotheses against the references -> ``exp/results.json``."""
-    score_systems(experiment(cfg, exp))
-
-
 def curve(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     """Learning curves (empty ``curve:`` block: nothing): every system trained at each size -> ``exp/curve``."""
     from asr.experiments.learning_curve import CurveConfig, run_learning_curve
@@ -159,8 +149,6 @@ def report(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from asr.compare import plot, read_results, to_markdown, write_csv
-
     lines = ["# synth recipe report", "", "## Corpus", "", "| lang | split | utts | hours | speakers |", "|---|---|---|---|---|"]
     durations: dict[str, list[float]] = {}
     for lang in cfg.langs:
@@ -180,12 +168,8 @@ def report(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
             cells = [f"{100 * per_lang[lang]['wer']:.1f}" if lang in per_lang else "-" for lang in cfg.langs]
             mean_rtf = f"{sum(rtfs) / len(rtfs):.3f}" if rtfs else "-"
             lines.append(f"| {system} | " + " | ".join(cells) + f" | {sum(wers) / max(len(wers), 1):.1f} | {mean_rtf} |")
-        rows = read_results([exp])
-        plot(rows, exp / "results.png")
-        write_csv(rows, exp / "results.csv")
-        lines += ["", "![WER per language](results.png)", "", "## Every system and test set", "", to_markdown(rows)]
-    else:
-        lines += ["", "No system results yet."]
+        lines.append("")
+    lines += results_section(exp)
     lines += _alignment_lines(cfg, exp)
     if (exp / "curve" / "curve.md").is_file():
         text = (exp / "curve" / "curve.md").read_text().replace("](curve.png)", "](curve/curve.png)")
@@ -231,8 +215,9 @@ def multilingual(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     run_synth_experiments(exp, cfg.synth_config(), cfg.multilingual, force=force)
 
 
-STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "curve": curve,
-               "report": report, "multilingual": multilingual}
+_SHARED = system_stages(experiment, "synth recipe report")  # decode and score as in every corpus recipe
+STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": _SHARED["decode"], "score": _SHARED["score"],
+               "curve": curve, "report": report, "multilingual": multilingual}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,17 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asr.data.corpora import write_splits
+from asr.data.lang import prepare_lang
 from asr.data.manifest import read_manifest, write_manifest
-from asr.recipe import need_corpus, prepared, run_recipe
+from asr.recipe import need_corpus, prepared, run_recipe, system_stages
 from asr.systems import (
     Experiment,
     LangData,
     SystemsConfig,
-    decode_systems,
-    prepare_lang,
-    score_systems,
     train_systems,
-    write_report,
 )
 
 log = logging.getLogger("recipes.timit")
@@ -111,25 +108,15 @@ def train(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool 
     train_systems(xp, force)
 
 
-def decode(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
-    """Recognize the phones of dev and core test with every system -> ``exp/decode.json``."""
-    decode_systems(experiment(cfg, exp))
-
-
-def score(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
-    """Phone error rates -> ``exp/results.json`` (``wer`` there is the PER: the "words" are phones)."""
-    score_systems(experiment(cfg, exp))
-
-
-def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
-    """``exp/report.md`` (corpus, PER table and chart); printed."""
+def _notes(cfg: RecipeConfig, exp: Path) -> list[str]:
+    """What the WER column means here (the report's note)."""
     refs = read_manifest(exp / "data" / "phones" / "test.jsonl")
-    note = [f"The WER column is the **phone error rate** on the 39 folded phones ({len(refs)} core-test "
+    return [f"The WER column is the **phone error rate** on the 39 folded phones ({len(refs)} core-test "
             "utterances; ``sil`` scored as a phone); CER is meaningless here."]
-    print(write_report(exp, "TIMIT recipe report (phone recognition)", note))
 
 
-STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": decode, "score": score, "report": report}
+STAGE_FUNCS = {"prepare": prepare, "train": train,
+               **system_stages(experiment, "TIMIT recipe report (phone recognition)", _notes)}
 
 
 def main(argv: list[str] | None = None) -> int:

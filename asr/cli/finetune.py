@@ -9,8 +9,9 @@ What it does: builds the target language's tokenizer from its training text
 (``OUT/tokenizer``, kept when the run is restarted), builds a
 :class:`~asr.models.multilingual.MultilingualCTC` with the pre-trained shared
 encoder (and the pre-trained heads of the other languages, their tokenizers kept)
-plus a head for ``--lang``; everything that matches by name and shape is loaded
-(:func:`~asr.models.multilingual.from_pretrained`), so a changed vocabulary gets a
+plus a head for ``--lang`` (:func:`asr.train.finetune.finetune_config`); everything
+that matches by name and shape is loaded
+(:func:`~asr.models.pretrained.from_pretrained`), so a changed vocabulary gets a
 fresh head. A pre-trained head for the same language is reused only when its
 tokenizer has exactly the same symbols. Then it trains with
 :func:`asr.train.multilingual.train_multilingual` under the chosen policy and
@@ -23,11 +24,10 @@ import argparse
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 from asr.train.config import add_train_options
 
-__all__ = ["add_finetune_arguments", "run_finetune", "finetune_config"]
+__all__ = ["add_finetune_arguments", "run_finetune"]
 
 log = logging.getLogger(__name__)
 
@@ -54,54 +54,11 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> None:
     add_train_options(parser)
 
 
-def _same_symbols(a: Any, b: Any) -> bool:
-    """Two tokenizers with the same kind and the same id -> symbol table."""
-    ta, tb = getattr(a, "table", None), getattr(b, "table", None)
-    if ta is None or tb is None:
-        return False
-    return a.kind == b.kind and list(ta.symbols) == list(tb.symbols)
-
-
-def finetune_config(init_from: str | Path, lang: str, tokenizer: Any) -> tuple[Any, dict[str, Any], Any, dict]:
-    """The target structure for fine-tuning ``init_from`` on ``lang``.
-
-    Returns:
-        ``(cfg, tokenizers, phone_tokenizer, rename)``: a
-        :class:`~asr.models.multilingual.MultilingualConfig` (the pre-trained one with
-        ``lang``'s head set to ``tokenizer``'s size, or a one-language config over a
-        monolingual model's encoder), the tokenizers to save (pre-trained ones of the
-        other languages + ``tokenizer``), the pre-trained phone tokenizer (or ``None``),
-        and the prefix renames for :func:`~asr.models.multilingual.from_pretrained`
-        (moving a same-language head with another symbol table out of the way).
-    """
-    from asr.models.multilingual import (
-        FORMAT,
-        MultilingualConfig,
-        _read_any_config,
-        load_multilingual_dir,
-        pretrained_base,
-    )
-
-    config = _read_any_config(init_from)
-    rename: dict[str, str] = {}
-    if config["format"] != FORMAT:  # monolingual CTC: its output layer "head.*" is not used
-        cfg = MultilingualConfig(base=pretrained_base(init_from), languages=(lang,),
-                                 vocab_sizes=(tokenizer.vocab_size,))
-        return cfg, {lang: tokenizer}, None, rename
-    _, old_tokenizers, old_cfg = load_multilingual_dir(init_from)
-    phone_tokenizer = old_tokenizers.pop("<phones>", None)
-    if lang in old_cfg.languages and not _same_symbols(old_tokenizers.get(lang), tokenizer):
-        rename[f"heads.{lang}."] = f"replaced_heads.{lang}."  # -> "unexpected": the head starts fresh
-    cfg = old_cfg.with_language(lang, tokenizer.vocab_size)
-    tokenizers = {k: v for k, v in old_tokenizers.items() if k != lang}
-    tokenizers[lang] = tokenizer
-    return cfg, tokenizers, phone_tokenizer, rename
-
-
 def run_finetune(args: argparse.Namespace) -> int:
     """``asr finetune``: build the tokenizer, initialise from ``--from``, train, print the summary."""
     from asr.train.config import train_config_from_args
-    from asr.train.loop import init_tokenizer
+    from asr.train.finetune import finetune_config
+    from asr.train.tokenizer_setup import init_tokenizer
     from asr.train.multilingual import train_multilingual
 
     train_cfg = train_config_from_args(args)

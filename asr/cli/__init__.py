@@ -105,8 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ctc: beam size (1 = greedy, the default); hybrid: log-score beam (default: the model's)")
     s.add_argument("--mode", choices=("word", "phone"), default="word", help="hybrid: words, or phone recognition (PER)")
     s.add_argument("--lm", type=Path, default=None, help="word n-gram LM (ARPA) for shallow fusion")
-    s.add_argument("--lm-weight", type=float, default=1.0)
-    s.add_argument("--word-score", type=float, default=0.0)
+    s.add_argument("--lm-weight", type=float, default=None, help="LM weight (default: ctc 1.0, hybrid the model's)")
+    s.add_argument("--word-score", type=float, default=None,
+                   help="score added per word (default: ctc 0.0, hybrid the model's word_penalty)")
     s.add_argument("--device", default="cpu")
     s.add_argument("--json", type=Path, default=None, help="write WER and RTF here")
 
@@ -114,10 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("manifest", type=Path)
     s.add_argument("--no-check", action="store_true", help="skip reading audio headers")
 
-    from asr.compare import add_compare_arguments
-    from asr.export import add_export_arguments
-    from asr.finetune_cli import add_finetune_arguments
-    from asr.transcribe import add_transcribe_arguments
+    from asr.cli.compare import add_compare_arguments
+    from asr.cli.export import add_export_arguments
+    from asr.cli.finetune import add_finetune_arguments
+    from asr.cli.transcribe import add_transcribe_arguments
 
     add_transcribe_arguments(sub.add_parser("transcribe", help="transcribe audio files (txt, json, srt, vtt, tsv)"))
     add_compare_arguments(sub.add_parser("compare", help="compare experiments' results.json: table, CSV, PNG"))
@@ -159,7 +160,7 @@ def _score(args: argparse.Namespace) -> int:
 
 def _train_hybrid(args: argparse.Namespace) -> int:
     from asr.config import load_config
-    from asr.models.hybrid import HybridConfig, train_hybrid
+    from asr.train.hybrid import HybridConfig, train_hybrid
 
     if args.lexicon is None:
         raise ValueError("--system hybrid needs --lexicon lexicon.txt (word phone phone ...)")
@@ -178,7 +179,8 @@ def _train(args: argparse.Namespace) -> int:
     from asr.config import load_yaml
     from asr.models.ctc import ModelConfig
     from asr.train.config import train_config_from_args
-    from asr.train.loop import init_tokenizer, train_ctc
+    from asr.train.loop import train_ctc
+    from asr.train.tokenizer_setup import init_tokenizer
 
     model_fields = {**ModelConfig.preset(args.preset).to_dict()}
     if args.model_config:
@@ -195,31 +197,25 @@ def _train(args: argparse.Namespace) -> int:
 
 @command("decode")
 def _decode(args: argparse.Namespace) -> int:
+    from asr.data.manifest import read_manifest
+    from asr.decoding.manifest import decode_manifest
     from asr.metrics import format_report, read_text_file, score
+    from asr.systems import load_recognizer
 
-    config = args.model_dir / "config.json"
-    if not config.is_file():
-        raise FileNotFoundError(f"{config}: not a model directory (no config.json)")
-    if json.loads(config.read_text()).get("system") == "hybrid":
-        from asr.models.hybrid import decode_manifest_hybrid
-
-        stats = decode_manifest_hybrid(args.model_dir, args.manifest, args.out, beam=args.beam, mode=args.mode,
-                                       lm=args.lm, lm_weight=args.lm_weight)
-        stats.setdefault("device", "cpu")
-        stats.setdefault("n_utts", stats.get("num_utts"))
-        stats.setdefault("audio_s", stats.get("audio_seconds"))
-    else:
-        from asr.decoding.transcribe import decode_manifest
-
-        stats = decode_manifest(args.model_dir, args.manifest, args.out, beam=int(args.beam or 1), lm=args.lm,
-                                lm_weight=args.lm_weight, word_score=args.word_score, device=args.device)
+    recognizer = load_recognizer(args.model_dir, args.device, args.beam, args.lm, lm_weight=args.lm_weight,
+                                 word_score=args.word_score, mode=args.mode)
+    stats = decode_manifest(recognizer, args.manifest, args.out, with_times=recognizer.system == "hybrid")
     refs, langs = read_text_file(args.manifest)
+    if args.mode == "phone" and recognizer.system == "hybrid":  # score phones against the lexicon's
+        from asr.decoding.hybrid import phone_references
+
+        refs = phone_references(recognizer.model, read_manifest(args.manifest))
     hyps, _ = read_text_file(args.out)
     report = score(refs, hyps, langs or None)
     print(format_report(report))
-    print(f"RTF {stats['rtf']:.4f} ({stats['n_utts']} utterances, {stats['audio_s']:.1f} s of audio, {stats['device']})")
+    print(f"RTF {stats.rtf:.4f} ({stats.num_utts} utterances, {stats.audio_seconds:.1f} s of audio, {stats.device})")
     if args.json:
-        args.json.write_text(json.dumps({"decode": stats, "score": report.to_dict()}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"decode": stats.to_dict(), "score": report.to_dict()}, indent=2) + "\n")
     return 0
 
 
@@ -262,28 +258,28 @@ def _manifest(args: argparse.Namespace) -> int:
 
 @command("transcribe")
 def _transcribe(args: argparse.Namespace) -> int:
-    from asr.transcribe import run_transcribe
+    from asr.cli.transcribe import run_transcribe
 
     return run_transcribe(args)
 
 
 @command("compare")
 def _compare(args: argparse.Namespace) -> int:
-    from asr.compare import run_compare
+    from asr.cli.compare import run_compare
 
     return run_compare(args)
 
 
 @command("finetune")
 def _finetune(args: argparse.Namespace) -> int:
-    from asr.finetune_cli import run_finetune
+    from asr.cli.finetune import run_finetune
 
     return run_finetune(args)
 
 
 @command("export")
 def _export(args: argparse.Namespace) -> int:
-    from asr.export import run_export
+    from asr.cli.export import run_export
 
     return run_export(args)
 

@@ -47,6 +47,8 @@ import torch
 from torch import Tensor
 
 from asr.audio import SAMPLE_RATE, AudioError, info, load_audio
+from asr.decoding.types import Recognizer, WordSpan
+from asr.systems import load_recognizer
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -57,7 +59,6 @@ __all__ = [
     "InputError",
     "expand_inputs",
     "iter_chunks",
-    "load_engine",
     "transcribe",
     "segments",
     "WRITERS",
@@ -74,13 +75,7 @@ STDIN = "-"
 PROGRESS_SECONDS = 120.0  # s: files longer than this report progress on stderr
 
 
-@dataclass(frozen=True)
-class Word:
-    """A recognised word and its span in seconds from the start of the file."""
-
-    word: str
-    start: float
-    end: float
+Word = WordSpan  # a recognised word and its span in seconds from the start of the file
 
 
 @dataclass
@@ -204,104 +199,6 @@ def iter_chunks(path: str | os.PathLike, chunk_s: float = CHUNK_SECONDS) -> Iter
 
 
 # ---------------------------------------------------------------------------
-# Engines: one per system, the same two methods
-# ---------------------------------------------------------------------------
-
-
-class _CTCEngine:
-    """A CTC model directory through :class:`asr.decoding.transcribe.Transcriber`."""
-
-    def __init__(self, model_dir: Path, device: str, beam: float | None, lm: str | None):
-        from asr.decoding.transcribe import Transcriber, choose_decoder
-
-        name, options = choose_decoder(int(beam or 1), lm)
-        self.transcriber = Transcriber(model_dir, device=device, decoder=name, **options)
-
-    def __call__(self, wavs: Sequence[Tensor]) -> list[tuple[str, list[Word]]]:
-        """``B`` waveforms ``(S_i,)`` -> ``B`` (text, words with times in seconds from each waveform's start)."""
-        from asr.decoding.ctc_lexicon import word_timestamps
-        from asr.decoding.greedy import greedy_search
-
-        t = self.transcriber
-        log_probs, lengths = t.log_probs(list(wavs))  # (B, T', V), (B,)
-        texts = t.decoder(log_probs, lengths)
-        out = []
-        for b, (wav, text) in enumerate(zip(wavs, texts)):
-            lp = log_probs[b, : int(lengths[b])].float().cpu()  # (T', V)
-            ids = t.tokenizer.encode(text)
-            spans = []
-            if ids:
-                dur = wav.shape[-1] / SAMPLE_RATE
-                try:
-                    spans = word_timestamps(lp, ids, t.tokenizer, t.frame_shift_s, dur)
-                except ValueError:  # an LM-chosen text longer than the frames allow: use the best path
-                    spans = word_timestamps(lp, greedy_search(lp[None])[0], t.tokenizer, t.frame_shift_s, dur)
-            out.append((text, [Word(s.word, s.start, s.end) for s in spans]))
-        return out
-
-
-class _HybridEngine:
-    """A hybrid (HMM + frame classifier) model directory; decodes one waveform at a time on the CPU."""
-
-    def __init__(self, model_dir: Path, device: str, beam: float | None, lm: str | None):
-        from asr.models.hybrid import load_hybrid
-
-        self.model = load_hybrid(model_dir, lm=lm)
-        self.decoder = self.model.decoder("word", **({"beam": float(beam)} if beam is not None else {}))
-
-    def __call__(self, wavs: Sequence[Tensor]) -> list[tuple[str, list[Word]]]:
-        """``B`` waveforms ``(S_i,)`` -> ``B`` (text, words with times in seconds)."""
-        out = []
-        for wav in wavs:
-            result = self.decoder.decode(self.model.loglikes(wav).numpy())  # loglikes: (T, num_pdfs)
-            out.append((result.text, [Word(w, s, e) for w, s, e in result.times(self.model.frame_shift)]))
-        return out
-
-
-ENGINES: dict[str, type] = {"ctc": _CTCEngine, "hybrid": _HybridEngine}
-
-
-def load_engine(model_dir: str | os.PathLike, device: str = "cpu", beam: float | None = None,
-                lm: str | os.PathLike | None = None) -> Callable[[Sequence[Tensor]], list[tuple[str, list[Word]]]]:
-    """Load either system's model directory (``config.json`` decides) as a batch transcriber.
-
-    Args:
-        model_dir: written by ``asr train`` (CTC or ``--system hybrid``).
-        device: ``cpu`` or ``cuda`` (the hybrid system runs on the CPU).
-        beam: CTC: beam size (``None``/1: greedy); hybrid: log-score beam (``None``: the model's).
-        lm: a word n-gram LM (ARPA): CTC lexicon + LM search; hybrid: replaces the model's LM.
-
-    Returns:
-        A callable: ``B`` waveforms ``(S_i,)`` at 16 kHz -> ``B`` ``(text, [Word])``.
-
-    Raises:
-        ValueError: not a model directory, an incomplete one, a newer format
-            version, or a model that fails to load; the message names the directory.
-    """
-    d = Path(model_dir)
-    config = d / "config.json"
-    if not d.is_dir():
-        raise ValueError(f"{d}: no such model directory")
-    if not config.is_file():
-        raise ValueError(f"{d}: not a model directory (no config.json)")
-    try:
-        meta = json.loads(config.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{config}: not valid JSON ({e})") from None
-    system = "hybrid" if meta.get("system") == "hybrid" else "ctc"
-    if not (d / "model.safetensors").is_file():
-        raise ValueError(f"{d}: incomplete model directory (no model.safetensors)")
-    if lm is not None and not Path(lm).is_file():
-        raise ValueError(f"{lm}: no such language model file")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available")
-    try:
-        return ENGINES[system](d, device, beam, None if lm is None else str(lm))
-    except (ValueError, FileNotFoundError, KeyError, RuntimeError, OSError) as e:
-        raise ValueError(f"{d}: cannot load the {system} model ({type(e).__name__}: {e})") from None
-
-
-# ---------------------------------------------------------------------------
 # Transcription
 # ---------------------------------------------------------------------------
 
@@ -312,12 +209,12 @@ class _FileState:
     problem: str = ""
     duration: float = 0.0
     pieces: list[tuple[str, list[Word]]] = field(default_factory=list)
-    queued: int = 0  # chunks handed to the engine
+    queued: int = 0  # chunks handed to the recognizer
     closed: bool = False  # every chunk of the file has been queued (or reading failed)
 
 
 def transcribe(
-    engine: Callable[[Sequence[Tensor]], list[tuple[str, list[Word]]]],
+    recognizer: Recognizer,
     inputs: Iterable[_Input],
     batch_size: int = 1,
     chunk_s: float = CHUNK_SECONDS,
@@ -326,7 +223,7 @@ def transcribe(
     """Transcribe inputs (from :func:`expand_inputs`) in order, batching chunks across files.
 
     Args:
-        engine: from :func:`load_engine`.
+        recognizer: either system's (:func:`asr.systems.load_recognizer`).
         inputs: the inputs.
         batch_size: chunks decoded together.
         chunk_s: longest chunk in seconds (see :func:`iter_chunks`).
@@ -341,9 +238,10 @@ def transcribe(
     def run_batch() -> None:
         if not batch:
             return
-        for (state, offset, _), (text, words) in zip(batch, engine([w for _, _, w in batch])):
-            state.pieces.append((text, [Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3))
-                                        for w in words]))
+        hyps = recognizer.transcribe([w for _, _, w in batch], with_times=True)
+        for (state, offset, _), hyp in zip(batch, hyps):
+            state.pieces.append((hyp.text, [Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3))
+                                            for w in hyp.words]))
         batch.clear()
 
     def finished() -> Iterator[Result | InputError]:
@@ -494,7 +392,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
         print("asr transcribe: error: --batch-size must be >= 1 and --chunk-seconds >= 1", file=sys.stderr)
         return 2
     try:
-        engine = load_engine(args.model, args.device, args.beam, args.lm)
+        recognizer = load_recognizer(args.model, args.device, args.beam, args.lm)
     except ValueError as e:
         print(f"asr transcribe: error: {e}", file=sys.stderr)
         return 2
@@ -505,7 +403,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
     used: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="asr-transcribe-") as tmp:
         inputs = expand_inputs(args.inputs, tmp_dir=tmp)
-        for item in transcribe(engine, inputs, args.batch_size, args.chunk_seconds, progress=sys.stderr):
+        for item in transcribe(recognizer, inputs, args.batch_size, args.chunk_seconds, progress=sys.stderr):
             if isinstance(item, InputError):
                 failed += 1
                 print(f"asr transcribe: {item}", file=sys.stderr, flush=True)
@@ -523,7 +421,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m asr.transcribe ...``: the same as ``asr transcribe ...``."""
+    """``python -m asr.cli.transcribe ...``: the same as ``asr transcribe ...``."""
     p = argparse.ArgumentParser(prog="asr transcribe", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     return run_transcribe(add_transcribe_arguments(p).parse_args(argv))

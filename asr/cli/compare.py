@@ -1,0 +1,68 @@
+"""``asr compare EXP [EXP ...]``: one table, CSV and chart of every system x test set of the experiments.
+
+Usage:
+    asr compare exp/synth exp/an4                 # prints the markdown table; writes exp/synth/compare.{md,csv,png}
+    asr compare exp/curve/* --curve --out exp/curve    # also curve.{md,png}: WER against training hours
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from asr.compare import curve_markdown, curves, plot, plot_curve, read_results, to_markdown, write_csv
+
+__all__ = ["add_compare_arguments", "run_compare", "main"]
+
+
+def add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``asr compare``'s options to ``parser`` (a subparser); returns it."""
+    parser.add_argument("exps", nargs="+", metavar="EXP", help="experiment directories with results.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write OUT/compare.{md,csv,png} (default: the first EXP)")
+    parser.add_argument("--no-plot", action="store_true", help="skip the PNG chart")
+    parser.add_argument("--curve", action="store_true",
+                        help="the EXPs are one system set at several training sizes: also write "
+                             "curve.{md,png} (WER against training hours, crossovers marked)")
+    return parser
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """Run ``asr compare``: print the markdown table, write md/csv/png; returns 0, or 2 on bad input."""
+    try:
+        rows = read_results(args.exps)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"asr compare: error: {e}", file=sys.stderr)
+        return 2
+    out = args.out or (Path(args.exps[0]) if Path(args.exps[0]).is_dir() else Path(args.exps[0]).parent)
+    out.mkdir(parents=True, exist_ok=True)
+    table = to_markdown(rows)
+    (out / "compare.md").write_text(table + ("" if args.no_plot else "\n![WER](compare.png)\n"), encoding="utf-8")
+    write_csv(rows, out / "compare.csv")
+    if not args.no_plot:
+        plot(rows, out / "compare.png")
+    sys.stdout.write(table)
+    if args.curve:
+        curve = curves(read_results(args.exps, prefix=False))
+        if not curve:
+            print("asr compare: error: --curve needs results with train_hours", file=sys.stderr)
+            return 2
+        text = curve_markdown(curve)
+        (out / "curve.md").write_text(text + ("" if args.no_plot else "\n![learning curve](curve.png)\n"),
+                                      encoding="utf-8")
+        if not args.no_plot:
+            plot_curve(curve, out / "curve.png")
+        sys.stdout.write("\n" + text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m asr.cli.compare ...``: the same as ``asr compare ...``."""
+    p = argparse.ArgumentParser(prog="asr compare", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    return run_compare(add_compare_arguments(p).parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""Waveforms to text with a trained CTC model directory: the CTC road's :class:`~asr.decoding.types.Recognizer`.
+
+:class:`Transcriber` loads a model directory (:func:`asr.models.ctc.load_model_dir`)
+and a registered decoder (``greedy``, ``beam``, ``lexicon``); it is what
+``asr decode`` and ``asr transcribe`` run for a CTC model (through
+:func:`asr.systems.load_recognizer`), and :func:`asr.decoding.manifest.decode_manifest`
+decodes whole manifests with it. :func:`choose_decoder` maps the ``--beam`` / ``--lm``
+flags to a decoder.
+
+Usage::
+
+    asr_model = Transcriber("exp/ctc/model")                       # greedy, CPU
+    texts = asr_model([wav1, wav2])                                # (S_i,) tensors -> strings
+    lm_model = Transcriber("exp/ctc/model", decoder="lexicon", lm="lm.arpa", lm_weight=1.0)
+    hyps = lm_model.transcribe([wav1], with_times=True)            # [Hypothesis(text, words)]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from asr.audio import SAMPLE_RATE, load_audio
+from asr.data.collate import pad_sequences
+from asr.decoding.ctc_lexicon import word_timestamps
+from asr.decoding.greedy import greedy_search
+from asr.decoding.types import Hypothesis, WordSpan
+from asr.models.ctc import load_model_dir
+from asr.registry import build
+
+__all__ = ["Transcriber", "choose_decoder"]
+
+
+class Transcriber:
+    """A model directory and a decoder: batches of waveforms in, texts out.
+
+    Args:
+        model_dir: a directory written by :func:`asr.models.ctc.save_model_dir`.
+        device: where the model runs (``"cpu"``, ``"cuda"``, ...).
+        decoder: registered decoder name: ``greedy``, ``beam`` (prefix beam
+            search) or ``lexicon`` (lexicon + word n-gram LM).
+        **decoder_options: passed to the decoder (``beam_size``, ``lm``, ``lm_weight``, ...).
+    """
+
+    system = "ctc"
+
+    def __init__(self, model_dir: str | os.PathLike, device: str | torch.device = "cpu", decoder: str = "greedy",
+                 **decoder_options: Any):
+        self.device = torch.device(device)
+        self.model, self.tokenizer, self.cfg = load_model_dir(model_dir, self.device)
+        self.decoder_name = decoder
+        self.decoder = build("decoder", decoder, tokenizer=self.tokenizer, **decoder_options)
+
+    @property
+    def frame_shift_s(self) -> float:
+        """Seconds per output frame."""
+        return self.model.frame_shift_s
+
+    @staticmethod
+    def _batch(wavs: Sequence[Tensor] | Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor]:
+        if isinstance(wavs, Tensor):
+            if wavs.dim() == 1:
+                wavs = wavs[None]
+            if lengths is None:
+                lengths = torch.full((wavs.shape[0],), wavs.shape[1], dtype=torch.long)
+            return wavs.float(), lengths.long()
+        return pad_sequences([w.float().reshape(-1) for w in wavs], 0.0)
+
+    @torch.inference_mode()
+    def log_probs(self, wavs: Sequence[Tensor] | Tensor, lengths: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Frame log-probabilities.
+
+        Args:
+            wavs: ``B`` waveforms ``(S_i,)`` at 16 kHz in [-1, 1], or a padded
+                ``(B, S)`` tensor with ``lengths (B,)``.
+
+        Returns:
+            ``(B, T', V)`` float32 log-probabilities and ``(B,)`` valid frames, on the model's device.
+        """
+        wav, wav_lengths = self._batch(wavs, lengths)
+        return self.model.log_probs(wav.to(self.device), wav_lengths.to(self.device))
+
+    def __call__(self, wavs: Sequence[Tensor] | Tensor, lengths: Tensor | None = None) -> list[str]:
+        """Texts of ``B`` waveforms (as for :meth:`log_probs`)."""
+        log_probs, out_lengths = self.log_probs(wavs, lengths)
+        return self.decoder(log_probs, out_lengths)
+
+    def transcribe_files(self, paths: Sequence[str | os.PathLike]) -> list[str]:
+        """Texts of audio files (any format :func:`asr.audio.load_audio` reads), one batch."""
+        return self([load_audio(p) for p in paths])
+
+    def transcribe(self, wavs: Sequence[Tensor], with_times: bool = False) -> list[Hypothesis]:
+        """``B`` waveforms ``(S_i,)`` -> ``B`` hypotheses; with ``with_times`` each word's start and end in seconds.
+
+        The texts come from the decoder; for word times each text's tokens are then
+        force-aligned to the frames (:func:`~asr.decoding.ctc_lexicon.word_timestamps`).
+        """
+        log_probs, lengths = self.log_probs(list(wavs))  # (B, T', V), (B,)
+        texts = self.decoder(log_probs, lengths)
+        if not with_times:
+            return [Hypothesis(t) for t in texts]
+        return [Hypothesis(text, tuple(self._word_times(log_probs[b, : int(lengths[b])].float().cpu(), text,
+                                                        wav.shape[-1] / SAMPLE_RATE)))
+                for b, (wav, text) in enumerate(zip(wavs, texts))]
+
+    def _word_times(self, lp: Tensor, text: str, duration_s: float) -> list[WordSpan]:
+        """Word spans of ``text`` in one utterance's ``(T', V)`` log-probabilities."""
+        ids = self.tokenizer.encode(text)
+        if not ids:
+            return []
+        try:
+            return word_timestamps(lp, ids, self.tokenizer, self.frame_shift_s, duration_s)
+        except ValueError:  # an LM-chosen text too long for the frames: fall back to the best path
+            return word_timestamps(lp, greedy_search(lp[None])[0], self.tokenizer, self.frame_shift_s, duration_s)
+
+    def transcribe_with_times(self, wav: Tensor) -> tuple[str, list[WordSpan]]:
+        """One waveform ``(S,)`` -> its text and each word's span (:meth:`transcribe` with times)."""
+        hyp = self.transcribe([wav], with_times=True)[0]
+        return hyp.text, list(hyp.words)
+
+
+def choose_decoder(beam: int = 1, lm: str | os.PathLike | None = None, lm_weight: float = 1.0,
+                   word_score: float = 0.0) -> tuple[str, dict[str, Any]]:
+    """Decoder name and options for the CLI's ``--beam`` / ``--lm`` flags.
+
+    ``lm`` given: ``lexicon`` (beam ``beam`` or 50 when ``beam <= 1``); else
+    ``beam > 1``: ``beam`` (prefix beam search); else ``greedy``.
+    """
+    if lm is not None:
+        return "lexicon", {"lm": str(lm), "beam_size": beam if beam > 1 else 50, "lm_weight": lm_weight,
+                           "word_score": word_score}
+    if beam > 1:
+        return "beam", {"beam_size": beam}
+    return "greedy", {}

@@ -1,0 +1,384 @@
+"""Training of the classical hybrid system, the road Kaldi took, and forced alignment with it.
+
+Pipeline (:func:`train_hybrid`):
+
+1. features: MFCC + deltas + delta-deltas, per-utterance CMVN
+   (``snip_edges=False``: frame ``t`` covers ``[t, t + 1) * 10 ms``);
+2. flat-start monophone GMM-HMM training with Viterbi re-alignment
+   (:func:`asr.hmm.align.train_mono`);
+3. a frame classifier (TDNN or spliced MLP, :mod:`asr.models.frame_classifier`)
+   trained with cross-entropy on the GMM alignments
+   (:func:`asr.train.frame_classifier.train_frame_classifier`), then
+   ``realign_rounds`` rounds of re-aligning the training data with its own
+   scaled likelihoods and training on;
+4. state priors from the final alignments; a word n-gram LM (modified
+   Kneser-Ney) from the training transcripts and a phone n-gram for phone
+   recognition;
+5. the model directory (:func:`asr.models.hybrid.save_hybrid`) with the search
+   options it is decoded with, and ``train_log.json`` (GMM and classifier
+   histories, skipped utterances, alignment accuracy, dev WER).
+
+Usage::
+
+    train_hybrid("data/en/train.jsonl", "data/en/dev.jsonl", "corpus/en/lexicon.txt", "exp/hybrid/model")
+    align_manifest_hybrid("exp/hybrid/model", "data/en/dev.jsonl", "exp/hybrid/ali/dev.jsonl")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from asr.data.dataset import AudioDataset, SkipReport
+from asr.data.manifest import Utterance, read_manifest
+from asr.decoding.hybrid import HybridRecognizer
+from asr.decoding.hybrid_search import DecoderConfig
+from asr.text.lm import perplexity, train_ngram
+from asr.decoding.manifest import decode_manifest
+from asr.features import FeatureConfig, FeatureExtractor
+from asr.hmm.align import (
+    Alignment,
+    MonoConfig,
+    align_utterances,
+    alignment_boundaries,
+    boundary_accuracy,
+    espeak_boundaries,
+    train_mono,
+    transition_counts,
+)
+from asr.hmm.topology import SIL, HmmTopology, TopologyConfig, UtteranceGraph, build_graph
+from asr.metrics import score
+from asr.models.frame_classifier import (
+    FrameClassifierConfig,
+    build_frame_classifier,
+    posterior_log_priors,
+    scaled_loglikes,
+)
+from asr.models.hybrid import SYSTEM, HybridModel, load_hybrid, save_hybrid
+from asr.text.g2p import extend_with_g2p
+from asr.text.lexicon import Lexicon
+from asr.text.normalize import normalize
+from asr.train.frame_classifier import FrameTrainConfig, train_frame_classifier
+
+__all__ = ["HybridConfig", "train_hybrid", "align_manifest_hybrid"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HybridConfig:
+    """Every option of the hybrid system (one YAML block per experiment; ``decoding`` a nested one).
+
+    Attributes:
+        feature_kind, num_mel_bins, deltas, cmvn: features (see :class:`asr.features.FeatureConfig`).
+        num_states, sil_states, sil_prob: HMM topology (:class:`asr.hmm.topology.TopologyConfig`).
+        mono_iters, max_gauss: monophone GMM training (:class:`asr.hmm.align.MonoConfig`).
+        model, hidden, dropout: the frame classifier (``"tdnn"`` or ``"mlp"``).
+        epochs, lr, batch_chunks: its cross-entropy training on the GMM alignments.
+        realign_rounds, realign_epochs: rounds of re-alignment with the classifier, epochs after each.
+        prior_scale: ``log p(s|x) - prior_scale * log p(s)``.
+        lm_order, phone_lm_order: n-gram orders of the word and phone LMs.
+        decoding: the search options saved with the model (:class:`asr.decoding.hybrid_search.DecoderConfig`).
+        phone_penalty: the ``word_penalty`` of phone recognition (per phone; positive
+            counters the deletions a phone n-gram favours).
+        seed: initialisation and shuffling.
+    """
+
+    feature_kind: str = "mfcc"
+    num_mel_bins: int = 23
+    deltas: int = 2
+    cmvn: str = "utterance"
+    num_states: int = 3
+    sil_states: int = 3
+    sil_prob: float = 0.5
+    mono_iters: int = 20
+    max_gauss: int = 1000
+    model: str = "tdnn"
+    hidden: int = 256
+    dropout: float = 0.1
+    epochs: int = 6
+    lr: float = 2e-3
+    batch_chunks: int = 64
+    realign_rounds: int = 1
+    realign_epochs: int = 3
+    prior_scale: float = 1.0
+    lm_order: int = 3
+    phone_lm_order: int = 3
+    decoding: DecoderConfig = field(default_factory=DecoderConfig)
+    phone_penalty: float = 1.0
+    seed: int = 0
+
+    def feature_config(self) -> FeatureConfig:
+        """Features of the system (frame ``t`` covers ``[t, t + 1) * 10 ms``)."""
+        return FeatureConfig(kind=self.feature_kind, num_mel_bins=self.num_mel_bins, deltas=self.deltas,
+                             cmvn=self.cmvn, snip_edges=False)
+
+    def topology_config(self) -> TopologyConfig:
+        """HMM shapes."""
+        return TopologyConfig(num_states=self.num_states, sil_states=self.sil_states, sil_prob=self.sil_prob)
+
+    def mono_config(self) -> MonoConfig:
+        """Monophone GMM schedule: ``mono_iters`` iterations, Gaussians grown over the first 3/4."""
+        realign = tuple(i for i in MonoConfig().realign_iters if i < self.mono_iters)
+        return MonoConfig(num_iters=self.mono_iters, realign_iters=realign, max_gauss=self.max_gauss,
+                          mixup_iters=max(1, self.mono_iters * 3 // 4))
+
+    def classifier_config(self, input_dim: int, num_pdfs: int) -> FrameClassifierConfig:
+        """The frame classifier for ``input_dim`` features and ``num_pdfs`` states."""
+        return FrameClassifierConfig(kind=self.model, input_dim=input_dim, num_pdfs=num_pdfs, hidden=self.hidden,
+                                     dropout=self.dropout)
+
+    def train_config(self, epochs: int, seed_offset: int = 0) -> FrameTrainConfig:
+        """Cross-entropy schedule of ``epochs`` epochs."""
+        return FrameTrainConfig(epochs=epochs, lr=self.lr, batch_chunks=self.batch_chunks,
+                                seed=self.seed + seed_offset)
+
+    def decoding_modes(self) -> dict[str, dict[str, Any]]:
+        """The model directory's ``decoding`` block: search options of the ``word`` and ``phone`` modes."""
+        phone = dataclasses.replace(self.decoding, word_penalty=self.phone_penalty)
+        return {"word": dataclasses.asdict(self.decoding), "phone": dataclasses.asdict(phone)}
+
+
+# ---------------------------------------------------------------------------
+# Data helpers
+# ---------------------------------------------------------------------------
+
+
+def _words(utt: Utterance) -> list[str]:
+    """The normalised words of an utterance's transcript."""
+    return normalize(utt.text, utt.lang).split()
+
+
+@torch.no_grad()
+def _extract(utts: Sequence[Utterance], extractor: FeatureExtractor, report: SkipReport) -> dict[str, Tensor]:
+    """``id -> (T, F)`` features; unreadable audio goes to ``report``."""
+    extractor.eval()
+    out: dict[str, Tensor] = {}
+    for item in AudioDataset(utts):
+        if "error" in item:
+            report.add(item["id"], item["error"])
+            continue
+        feats, _ = extractor(item["wav"])
+        out[item["id"]] = feats[0]
+    return out
+
+
+def _complete_lexicon(lexicon: Lexicon, utts: Sequence[Utterance]) -> list[str]:
+    """Give every transcript word a pronunciation (espeak-ng G2P, logged); returns the words added."""
+    added: list[str] = []
+    by_lang: dict[str, list[str]] = {}
+    for u in utts:
+        by_lang.setdefault(u.lang, []).extend(w for w in _words(u) if w not in lexicon)
+    for lang, words in by_lang.items():
+        if words:
+            added += extend_with_g2p(lexicon, words, lang)
+    return added
+
+
+def _alignment_quality(manifest: Path, alignments: dict[str, Alignment], frame_shift: float) -> dict[str, Any] | None:
+    """Boundary accuracy against ``<split>.align.jsonl`` beside the manifest (synth corpora), if present."""
+    ref_path = manifest.with_name(manifest.name.replace(".jsonl", ".align.jsonl"))
+    if not ref_path.exists() or ref_path == manifest:
+        return None
+    rows = {}
+    with open(ref_path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                r = json.loads(line)
+                rows[r["id"]] = r
+    ids = [i for i in alignments if i in rows]
+    if not ids:
+        return None
+    acc = boundary_accuracy([alignment_boundaries(alignments[i], frame_shift) for i in ids],
+                            [espeak_boundaries(rows[i]) for i in ids], tolerance=0.02)
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in acc.items()}
+
+
+def _nn_align(classifier: nn.Module, feats: dict[str, Tensor], graphs: dict[str, UtteranceGraph], ids: Sequence[str],
+              log_prior: Tensor, topo: HmmTopology, prior_scale: float) -> tuple[dict[str, Alignment], dict[str, str]]:
+    lls = [scaled_loglikes(classifier, feats[i], log_prior, prior_scale) for i in ids]
+    return align_utterances(lls, [graphs[i] for i in ids], topo, ids)
+
+
+# ---------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------
+
+
+def _dev_decode(model: HybridModel, utts: Sequence[Utterance], out_jsonl: Path) -> dict[str, Any]:
+    """Decode the dev set with the saved search options: decoding stats, WER and its edit counts."""
+    stats = decode_manifest(HybridRecognizer(model), utts, out_jsonl, with_times=True)
+    hyps = {u.id: u.text for u in read_manifest(out_jsonl)}
+    report = score({u.id: " ".join(_words(u)) for u in utts}, hyps)
+    log.info("dev: WER %.2f%%, RTF %.3f", 100 * report.words.rate, stats.rtf)
+    return {**stats.to_dict(), "wer": round(report.words.rate, 4), "errors": dataclasses.asdict(report.words)}
+
+
+def train_hybrid(
+    train_manifest: str | os.PathLike,
+    dev_manifest: str | os.PathLike | None,
+    lexicon: str | os.PathLike | Lexicon,
+    out_dir: str | os.PathLike,
+    cfg: HybridConfig | None = None,
+) -> dict[str, Any]:
+    """Train the whole hybrid system and write its model directory.
+
+    Args:
+        train_manifest: JSONL manifest of training utterances.
+        dev_manifest: optional held-out manifest: LM perplexity, and WER / RTF
+            with the saved search options at the end (hypotheses in ``out_dir/dev_hyp.jsonl``).
+        lexicon: ``lexicon.txt`` path or a :class:`Lexicon`; training words
+            without a pronunciation get one from espeak-ng G2P (logged). Dev
+            words are not added: the decoding vocabulary is the lexicon's.
+        out_dir: the model directory (created).
+        cfg: options.
+
+    Returns:
+        The training log written to ``out_dir/train_log.json``.
+    """
+    cfg = cfg or HybridConfig()
+    t_start = time.perf_counter()
+    torch.manual_seed(cfg.seed)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    train_manifest = Path(train_manifest)
+    utts = read_manifest(train_manifest)
+    dev_utts = read_manifest(dev_manifest) if dev_manifest else []
+    lex = Lexicon.from_file(lexicon) if not isinstance(lexicon, Lexicon) else lexicon
+    added = _complete_lexicon(lex, utts)  # training words only: dev/test words must not leak in
+    langs = Counter(u.lang for u in utts)
+    lang = langs.most_common(1)[0][0] if langs else "und"
+
+    # 1. features
+    extractor = FeatureExtractor(cfg.feature_config())
+    skipped = SkipReport()
+    feats = _extract(utts, extractor, skipped)
+    words = {u.id: _words(u) for u in utts}
+
+    # 2. monophone GMM-HMM from a flat start
+    topo = HmmTopology.create(lex.phones(), cfg.topology_config())
+    ids = [u.id for u in utts if u.id in feats]
+    graphs = {i: build_graph(words[i], lex, topo) for i in ids}
+    t0 = time.perf_counter()
+    mono = train_mono([feats[i] for i in ids], [graphs[i] for i in ids], topo, ids, cfg.mono_config())
+    skipped.update(mono.skipped)
+    gmm_seconds = time.perf_counter() - t0
+    alignments = mono.alignments
+    frame_shift = extractor.cfg.frame_shift_ms / 1000
+    quality = {"gmm": _alignment_quality(train_manifest, alignments, frame_shift)}
+
+    # 3. frame classifier on the alignments, then re-alignment rounds with its own posteriors
+    ccfg = cfg.classifier_config(extractor.dim, topo.num_pdfs)
+    classifier = build_frame_classifier(ccfg)
+    nn_history: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    for round_ in range(cfg.realign_rounds + 1):
+        ali_ids = [i for i in ids if i in alignments]
+        targets = [torch.from_numpy(alignments[i].pdfs) for i in ali_ids]
+        epochs = cfg.epochs if round_ == 0 else cfg.realign_epochs
+        hist = train_frame_classifier(classifier, [feats[i] for i in ali_ids], targets,
+                                      cfg.train_config(epochs, seed_offset=round_))
+        nn_history += [{"round": round_, **h} for h in hist]
+        if round_ == cfg.realign_rounds:
+            break
+        prior = posterior_log_priors(classifier, [feats[i] for i in ali_ids])
+        alignments, report = _nn_align(classifier, feats, graphs, ali_ids, prior, topo, cfg.prior_scale)
+        skipped.update(report)
+        loop, leave = transition_counts(list(alignments.values()), topo.num_pdfs)
+        topo.update_transitions(loop, leave)
+        quality[f"nn_round{round_ + 1}"] = _alignment_quality(train_manifest, alignments, frame_shift)
+    nn_seconds = time.perf_counter() - t0
+    log_prior = posterior_log_priors(classifier, [feats[i] for i in alignments])
+
+    # 4. language models
+    texts = [words[i] for i in ids]
+    lm = train_ngram(texts, cfg.lm_order, vocab=lex.words())
+    phone_seqs = [[topo.phones[p] for p, _, _ in alignments[i].phone_segments() if p != 0] for i in alignments]
+    phone_lm = train_ngram(phone_seqs, cfg.phone_lm_order, vocab=[p for p in topo.phones if p != SIL])
+
+    # 5. save
+    model = HybridModel(extractor, classifier, ccfg, log_prior, cfg.prior_scale, topo, lex, lm, phone_lm,
+                        decoding=cfg.decoding_modes(), lang=lang, train_config=dataclasses.asdict(cfg))
+    save_hybrid(out, model, mono.gmm)
+    train_log: dict[str, Any] = {
+        "system": SYSTEM,
+        "lang": lang,
+        "train_utts": len(utts),
+        "train_hours": round(sum(u.duration for u in utts) / 3600, 4),
+        "num_pdfs": topo.num_pdfs,
+        "num_phones": topo.num_phones,
+        "num_gauss": mono.gmm.num_gauss,
+        "lexicon_words": len(lex),
+        "g2p_added": added,
+        "skipped": skipped.errors,
+        "gmm_history": mono.history,
+        "classifier_history": nn_history,
+        "alignment_accuracy_20ms": quality,
+        "lm": repr(lm),
+        "gmm_seconds": round(gmm_seconds, 1),
+        "classifier_seconds": round(nn_seconds, 1),
+    }
+    if dev_utts:
+        train_log["dev_perplexity"] = round(perplexity(lm, [_words(u) for u in dev_utts]), 2)
+        train_log["dev"] = _dev_decode(load_hybrid(out), dev_utts, out / "dev_hyp.jsonl")
+    train_log["total_seconds"] = round(time.perf_counter() - t_start, 1)
+    (out / "train_log.json").write_text(json.dumps(train_log, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    if skipped.count:
+        log.warning("hybrid training: %s", skipped)
+    return train_log
+
+
+# ---------------------------------------------------------------------------
+# Forced alignment of a manifest
+# ---------------------------------------------------------------------------
+
+
+def align_manifest_hybrid(
+    model_dir: str | os.PathLike | HybridModel, manifest: str | os.PathLike, out_jsonl: str | os.PathLike
+) -> dict[str, Any]:
+    """Forced-align a manifest's transcripts with a trained model.
+
+    Writes per utterance ``{"id", "phones": [[phone, start_s, end_s], ...],
+    "words": [[word, start_s, end_s], ...], "pdfs": [...]}``; words without a
+    pronunciation get one through G2P; utterances too short for their
+    transcript are skipped and reported.
+
+    Returns:
+        ``{"num_utts", "skipped": {id: reason}, "alignment_accuracy_20ms": ... (synth corpora only)}``.
+    """
+    model = model_dir if isinstance(model_dir, HybridModel) else load_hybrid(model_dir)
+    manifest = Path(manifest)
+    utts = read_manifest(manifest)
+    _complete_lexicon(model.lexicon, utts)
+    skipped = SkipReport()
+    feats = _extract(utts, model.extractor, skipped)
+    ids = [u.id for u in utts if u.id in feats]
+    words = {u.id: _words(u) for u in utts}
+    graphs = {i: model.graph(words[i]) for i in ids}
+    alignments, report = _nn_align(model.classifier, feats, graphs, ids, model.log_prior, model.topo,
+                                   model.prior_scale)
+    skipped.update(report)
+    fs = model.frame_shift
+    with open(out_jsonl, "w", encoding="utf-8") as f:
+        for i in ids:
+            if i not in alignments:
+                continue
+            a = alignments[i]
+            row = {"id": i,
+                   "phones": [[model.topo.phones[p], round(s * fs, 3), round(e * fs, 3)] for p, s, e in a.phone_segments()],
+                   "words": [[words[i][w], round(s * fs, 3), round(e * fs, 3)] for w, s, e in a.word_segments()],
+                   "pdfs": a.pdfs.tolist()}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return {"num_utts": len(alignments), "skipped": skipped.errors,
+            "alignment_accuracy_20ms": _alignment_quality(manifest, alignments, fs)}
