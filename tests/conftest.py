@@ -31,6 +31,19 @@ def make_tone(seconds: float = 1.0, sample_rate: int = 16000, freq: float = 440.
     return sig.astype(np.float32)
 
 
+def random_ctc_model_dir(out: Path, text: str) -> Path:
+    """A tiny CTC model directory with random weights over ``text``'s characters (head scaled so it emits words)."""
+    from asr.models.ctc import CTCModel, ModelConfig, save_model_dir
+    from asr.text.tokenizer import CharTokenizer
+
+    torch.manual_seed(0)
+    tok = CharTokenizer.build([text])
+    model = CTCModel(ModelConfig.preset("tiny", vocab_size=tok.vocab_size, num_layers=1)).eval()
+    with torch.no_grad():
+        model.head.weight.mul_(4.0)
+    return save_model_dir(out, model, tok)
+
+
 @pytest.fixture
 def wav_file(tmp_path: Path) -> Path:
     """A 1 s, 16 kHz mono PCM-16 wav file."""

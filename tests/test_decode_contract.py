@@ -24,26 +24,19 @@ from asr.decoding.manifest import decode_batches, decode_manifest
 from asr.decoding.types import DecodeStats, Hypothesis, Recognizer
 from asr.features import FeatureExtractor
 from asr.hmm.topology import HmmTopology, TopologyConfig
-from asr.models.ctc import CTCModel, ModelConfig, save_model_dir
 from asr.models.frame_classifier import FrameClassifierConfig, build_frame_classifier
 from asr.models.hybrid import HybridModel, load_hybrid, save_hybrid
 from asr.systems import SYSTEMS, load_recognizer, system_of
 from asr.text.lexicon import Lexicon
-from asr.text.tokenizer import CharTokenizer
 from asr.train.hybrid import HybridConfig
-from conftest import make_tone
+from conftest import make_tone, random_ctc_model_dir
 
 WORDS = {"a": ("a",), "b": ("b",), "ab": ("a", "b")}
 
 
 @pytest.fixture(scope="module")
 def ctc_dir(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    tok = CharTokenizer.build(["a b ab"])
-    model = CTCModel(ModelConfig.preset("tiny", vocab_size=tok.vocab_size, num_layers=1)).eval()
-    with torch.no_grad():
-        model.head.weight.mul_(4.0)  # emit something
-    return save_model_dir(tmp_path_factory.mktemp("ctc"), model, tok)
+    return random_ctc_model_dir(tmp_path_factory.mktemp("ctc"), "a b ab")
 
 
 @pytest.fixture(scope="module")

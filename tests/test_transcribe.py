@@ -17,10 +17,8 @@ import soundfile as sf
 import torch
 
 from asr.audio import load_audio
-from asr.models.ctc import CTCModel, ModelConfig, save_model_dir
-from asr.text.tokenizer import CharTokenizer
 from asr.cli.transcribe import Result, Word, iter_chunks, main, segments
-from conftest import make_tone
+from conftest import make_tone, random_ctc_model_dir
 
 SRT_TIME = r"(\d\d):(\d\d):(\d\d),(\d\d\d)"
 VTT_TIME = r"(\d\d):(\d\d):(\d\d)\.(\d\d\d)"
@@ -44,12 +42,7 @@ def speechy(seconds: float, seed: int = 0) -> np.ndarray:
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> Path:
     """A CTC model directory with random weights (its head scaled so that it emits words)."""
-    torch.manual_seed(0)
-    tok = CharTokenizer.build(["abc def ghi"])
-    model = CTCModel(ModelConfig.preset("tiny", vocab_size=tok.vocab_size, num_layers=1)).eval()
-    with torch.no_grad():
-        model.head.weight.mul_(4.0)
-    return save_model_dir(tmp_path_factory.mktemp("model"), model, tok)
+    return random_ctc_model_dir(tmp_path_factory.mktemp("model"), "abc def ghi")
 
 
 @pytest.fixture(scope="module")
