@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = sub.add_parser("synth", help="generate the synthetic multilingual corpus (espeak-ng, offline)")
+    s = sub.add_parser("synth", help="generate the synthetic multilingual corpus (espeak-ng and other engines, offline)")
     s.add_argument("out", type=Path, help="output directory")
     s.add_argument("--langs", type=_langs, default=("en", "es", "de", "fr", "it", "sw"), help="comma-separated (default: en,es,de,fr,it,sw)")
     s.add_argument("--hours", type=float, default=0.5, help="audio per language, all splits (default 0.5)")
@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dev-fraction", type=float, default=0.1)
     s.add_argument("--test-fraction", type=float, default=0.1)
     s.add_argument("--no-noise", action="store_true", help="clean speech: no additive noise, no reverberation")
+    s.add_argument("--engines", type=_langs, default=("espeak",),
+                   help="comma-separated synthesis engines: espeak (default), mbrola, pico, festival "
+                        "(the Debian ones: tools/install_voices.sh)")
+    s.add_argument("--skip-missing", action="store_true", help="leave out engines that are not installed")
 
     s = sub.add_parser("score", help="WER/CER of hypotheses against references")
     s.add_argument("ref", type=Path, help="reference: Kaldi-style 'id text' file or JSONL manifest")
@@ -130,11 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 @command("synth")
 def _synth(args: argparse.Namespace) -> int:
-    from asr.data.synth import SynthConfig, generate
+    from asr.data.synth import SynthConfig, check_engines, generate
 
     extra = {"noise_prob": 0.0, "reverb_prob": 0.0} if args.no_noise else {}
-    cfg = SynthConfig(langs=args.langs, hours=args.hours, seed=args.seed,
-                      dev_fraction=args.dev_fraction, test_fraction=args.test_fraction, **extra)
+    engines = check_engines(args.engines, skip_missing=args.skip_missing)
+    cfg = SynthConfig(langs=args.langs, hours=args.hours, seed=args.seed, dev_fraction=args.dev_fraction,
+                      test_fraction=args.test_fraction, engines=engines, **extra)
     stats = generate(args.out, cfg, jobs=args.jobs)
     print(f"{'lang':<6}{'split':<7}{'utts':>7}{'hours':>9}{'speakers':>10}")
     for lang, splits in stats["langs"].items():

@@ -9,14 +9,17 @@ Writes, for each language ``xx``::
     OUT/xx/{train,dev,test}.align.jsonl  espeak-ng's own phoneme start times per utterance
     OUT/xx/wav/<split>/<id>.wav        16 kHz mono PCM-16
     OUT/xx/lexicon.txt                 espeak-ng IPA phones for every word of the corpus
-    OUT/xx/speakers.json               each speaker's voice, pitch, rate and gain
+    OUT/xx/speakers.jsonl              each speaker's engine, voice, pitch, rate and gain
     OUT/corpus.json                    the options and per-split statistics
 
-Speakers are espeak-ng voice variants (``en-us+m3``) combined with a base pitch,
-pitch range, speaking rate and gain; every utterance then varies rate (speed
-0.8 to 1.25 overall) and pitch a little, and gets additive noise at a random SNR
-and, for some, simple reverberation. Dev and test speakers use voice variants
-that no training speaker uses, so test voices are never heard in training.
+Speakers are voices of the synthesis engines (``--engines``, :mod:`asr.data.engines`;
+default espeak-ng alone: its voice variants such as ``en-us+m3``; MBROLA, SVOX Pico
+and festival voices when installed) combined with a base pitch, pitch range,
+speaking rate and gain; every utterance then varies rate (speed 0.8 to 1.25
+overall) and pitch a little, and gets additive noise at a random SNR and, for
+some, simple reverberation. Dev and test speakers use voices that no training
+speaker uses, within every engine, so test voices are never heard in training.
+``speakers.jsonl`` records each speaker's engine, voice and prosody.
 
 The output is a pure function of the options: the same seed gives byte-identical
 files, whatever the number of worker processes.
@@ -37,13 +40,13 @@ from pathlib import Path
 import numpy as np
 
 from asr.audio import SAMPLE_RATE, save_audio
-from asr.espeak import ESPEAK_VOICES, get_espeak, list_variants
+from asr.data.engines import EngineMissing, Synthesis, SynthItem, get_engine, split_voices
+from asr.espeak import ESPEAK_VOICES, list_variants
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "dev", "test")
 DEFAULT_LANGS = ("en", "es", "de", "fr", "it", "sw")
-BASE_RATE_WPM = 175  # espeak-ng's default speaking rate; speed 1.0
 SPEED_RANGE = (0.8, 1.25)  # overall speed factor of an utterance
 # Variants left out of the pool: whispered (no voicing), novelty effects, a name with a space.
 EXCLUDED_VARIANTS = frozenset({"whisper", "whisperf", "Demonic", "UniRobot", "anikaRobot", "Tweaky", "Mr serious"})
@@ -69,25 +72,28 @@ class SynthConfig:
     snr_db: tuple[float, float] = (5.0, 30.0)
     reverb_prob: float = 0.3
     rt60_s: tuple[float, float] = (0.15, 0.5)
+    engines: tuple[str, ...] = ("espeak",)  # synthesis engines (asr.data.engines); speakers spread over them
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["langs"], d["snr_db"], d["rt60_s"] = list(self.langs), list(self.snr_db), list(self.rt60_s)
+        d["engines"] = list(self.engines)
         return d
 
 
 @dataclass(frozen=True)
 class Speaker:
-    """One synthetic speaker: a voice variant and its habitual prosody."""
+    """One synthetic speaker: an engine's voice and its habitual prosody."""
 
     id: str
     lang: str
-    voice: str  # espeak-ng voice name with variant, e.g. "en-us+m3"
+    voice: str  # the engine's voice: espeak-ng "en-us+m3", MBROLA "us1", Pico "en-GB", festival "rab_diphone"
     pitch: int  # espeak pitch 0..100 (base)
     pitch_range: int  # 0..100
     speed: float  # habitual speed factor
     gain_db: float  # habitual loudness
+    engine: str = "espeak"
 
 
 @dataclass(frozen=True)
@@ -136,26 +142,39 @@ def voice_pools() -> dict[str, tuple[str, ...]]:
     return {"train": train, "dev": tuple(held[1::2]), "test": tuple(held[0::2])}
 
 
-def make_speakers(lang: str, split: str, count: int, seed: int) -> list[Speaker]:
-    """``count`` speakers of ``lang`` for ``split``, deterministic from ``seed``."""
-    rng = random.Random(_derive_seed(seed, "speakers", lang, split))
-    pool = list(voice_pools()[split])
-    rng.shuffle(pool)
-    base = ESPEAK_VOICES[lang]
-    speakers = []
-    for k in range(count):
-        variant = pool[k % len(pool)]
-        speakers.append(
-            Speaker(
-                id=f"{lang}-{split}-{k:03d}",
-                lang=lang,
-                voice=f"{base}+{variant}",
-                pitch=rng.randint(25, 75),
-                pitch_range=rng.randint(30, 80),
-                speed=round(rng.uniform(0.9, 1.12), 3),
-                gain_db=round(rng.uniform(-12.0, -3.0), 2),
-            )
-        )
+def _speaker(rng: random.Random, sid: str, lang: str, voice: str, engine: str) -> Speaker:
+    return Speaker(id=sid, lang=lang, voice=voice, pitch=rng.randint(25, 75), pitch_range=rng.randint(30, 80),
+                   speed=round(rng.uniform(0.9, 1.12), 3), gain_db=round(rng.uniform(-12.0, -3.0), 2), engine=engine)
+
+
+def make_speakers(lang: str, split: str, count: int, seed: int, engines: tuple[str, ...] = ("espeak",)) -> list[Speaker]:
+    """``count`` speakers of ``lang`` for ``split``, deterministic from ``seed``, spread over ``engines``.
+
+    Speaker ``k`` goes to the ``k``-th engine (cyclically) among those with a voice for
+    ``split`` in ``lang`` (:func:`asr.data.engines.split_voices`; espeak-ng: :func:`voice_pools`).
+    With espeak-ng alone the speakers are those of the espeak-only corpus.
+    """
+    pools = {}
+    for name in engines:
+        pool = list(voice_pools()[split]) if name == "espeak" else list(split_voices(get_engine(name).voices(lang))[split])
+        if pool:
+            pools[name] = pool
+    if not pools:
+        raise ValueError(f"no engine among {list(engines)} has a {split} voice for {lang!r}")
+    names = list(pools)
+    share = {n: len(range(i, count, len(names))) for i, n in enumerate(names)}
+    speakers: list[Speaker] = []
+    for name in names:
+        tag = "" if name == "espeak" else f"{name}-"
+        rng = random.Random(_derive_seed(seed, "speakers", lang, split) if name == "espeak"
+                            else _derive_seed(seed, "speakers", lang, split, name))
+        pool = pools[name]
+        rng.shuffle(pool)
+        base = ESPEAK_VOICES[lang] if name == "espeak" else ""
+        for k in range(share[name]):
+            variant = pool[k % len(pool)]
+            speakers.append(_speaker(rng, f"{lang}-{split}-{tag}{k:03d}", lang,
+                                     f"{base}+{variant}" if name == "espeak" else variant, name))
     return speakers
 
 
@@ -237,20 +256,28 @@ def _fft_convolve(x: np.ndarray, h: np.ndarray) -> np.ndarray:
     return y[: x.shape[0]]
 
 
-def render(spec: UttSpec, lang_dir: Path) -> Rendered:
-    """Synthesize one utterance, degrade it, write its wav; return its duration and phone times."""
+def synth_item(spec: UttSpec) -> SynthItem:
+    """What the utterance's engine is asked to say, and how."""
+    return SynthItem(spec.text, spec.speaker.voice, spec.lang, spec.speed, spec.pitch, spec.speaker.pitch_range,
+                     spec.seed)
+
+
+def render(spec: UttSpec, lang_dir: Path, syn: Synthesis | None = None) -> Rendered:
+    """Degrade one synthesized utterance, write its wav; return its duration and phone times.
+
+    Args:
+        spec: the utterance.
+        lang_dir: where its ``wav_path`` goes.
+        syn: the engine's output (synthesized here when not given).
+    """
     import torch
 
     from asr.audio import resample
 
     torch.set_num_threads(1)  # one thread: identical sums whatever the machine
-    tts = get_espeak()
-    tts.set_voice(spec.speaker.voice)
-    tts.set_params(rate=round(BASE_RATE_WPM * spec.speed), pitch=spec.pitch, pitch_range=spec.speaker.pitch_range)
-    pcm, events = tts.synthesize(spec.text, seed=spec.seed)
-    if pcm.size == 0:
-        raise RuntimeError(f"espeak-ng produced no audio for {spec.id}: {spec.text!r}")
-    speech = resample(torch.from_numpy(pcm.astype(np.float64) / 32768.0), tts.sample_rate, SAMPLE_RATE).numpy()
+    if syn is None:
+        syn = get_engine(spec.speaker.engine).synthesize_many([synth_item(spec)])[0]
+    speech = resample(torch.from_numpy(syn.samples.astype(np.float64) / 32768.0), syn.sample_rate, SAMPLE_RATE).numpy()
     rng = np.random.default_rng(spec.seed)
     lead, tail = int(spec.lead_s * SAMPLE_RATE), int(spec.tail_s * SAMPLE_RATE)
     x = np.concatenate([np.zeros(lead), speech, np.zeros(tail)])
@@ -271,8 +298,8 @@ def render(spec: UttSpec, lang_dir: Path) -> Rendered:
     return Rendered(
         id=spec.id,
         duration=round(duration, 4),
-        phones=[e.phone for e in events],
-        starts=[round(spec.lead_s + e.start, 3) for e in events],
+        phones=list(syn.phones),
+        starts=[round(spec.lead_s + t, 3) for t in syn.starts],
         speech_end=round(spec.lead_s + speech.shape[0] / SAMPLE_RATE, 3),
     )
 
@@ -284,9 +311,14 @@ def _render_shard(job: tuple[list[UttSpec], str]) -> list[Rendered]:
     smoothing), so the same text sounds slightly different depending on what the
     process spoke before. Shards of a fixed size, each rendered in a fresh
     process, make the output independent of the worker count and scheduling.
+    Each engine renders its utterances of the shard in one call (festival starts slowly).
     """
     specs, lang_dir = job
-    return [render(spec, Path(lang_dir)) for spec in specs]
+    syns: dict[str, Synthesis] = {}
+    for engine in dict.fromkeys(spec.speaker.engine for spec in specs):
+        mine = [spec for spec in specs if spec.speaker.engine == engine]
+        syns.update(zip((spec.id for spec in mine), get_engine(engine).synthesize_many([synth_item(x) for x in mine])))
+    return [render(spec, Path(lang_dir), syns[spec.id]) for spec in specs]
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -305,11 +337,34 @@ def write_lexicon(path: Path, words: list[str], lang: str) -> int:
     return len(words)
 
 
+def check_engines(engines: tuple[str, ...], skip_missing: bool = False) -> tuple[str, ...]:
+    """The engines that work here, in order.
+
+    Raises:
+        EngineMissing: an engine is not installed (the message names the package), unless
+            ``skip_missing``, which leaves it out with a warning (at least one must remain).
+        ValueError: an unknown engine name.
+    """
+    usable = []
+    for name in engines:
+        problem = get_engine(name).missing()
+        if problem is None:
+            usable.append(name)
+        elif skip_missing:
+            log.warning("synth: skipping %s", problem)
+        else:
+            raise EngineMissing(f"{problem} (or pass --skip-missing to go on without it)")
+    if not usable:
+        raise EngineMissing(f"none of the engines {list(engines)} is installed (tools/install_voices.sh)")
+    return tuple(usable)
+
+
 def generate(out: str | os.PathLike, cfg: SynthConfig, jobs: int | None = None, progress: bool = True) -> dict:
     """Write the corpus under ``out`` and return its statistics.
 
     A language whose manifests already exist for the same config is left as it
     is, so a killed generation restarts where it stopped (language by language).
+    Every engine of ``cfg.engines`` must be installed (:func:`check_engines`).
 
     Returns:
         ``{"config": ..., "langs": {lang: {split: {"utts", "hours", "speakers"}}}, "audio_seconds",
@@ -324,6 +379,7 @@ def generate(out: str | os.PathLike, cfg: SynthConfig, jobs: int | None = None, 
     unknown = [lang for lang in cfg.langs if lang not in ESPEAK_VOICES]
     if unknown:
         raise ValueError(f"no espeak-ng voice configured for language(s) {unknown}; known: {sorted(ESPEAK_VOICES)}")
+    check_engines(cfg.engines)
     cfg_dict = cfg.to_dict()
     stats: dict[str, dict] = {}
     audio_seconds, t0 = 0.0, time.perf_counter()
@@ -338,7 +394,7 @@ def generate(out: str | os.PathLike, cfg: SynthConfig, jobs: int | None = None, 
                 continue
             lang_dir.mkdir(parents=True, exist_ok=True)
             counts = {"train": cfg.train_speakers, "dev": cfg.dev_speakers, "test": cfg.test_speakers}
-            speakers = {s: make_speakers(lang, s, counts[s], cfg.seed) for s in SPLITS}
+            speakers = {s: make_speakers(lang, s, counts[s], cfg.seed, cfg.engines) for s in SPLITS}
             _write_jsonl(lang_dir / "speakers.jsonl", [asdict(spk) for s in SPLITS for spk in speakers[s]])
             words: set[str] = set()
             stats[lang] = {}

@@ -1,0 +1,101 @@
+"""Synthesis engines behind one interface: real audio from every installed engine, deterministic,
+prosody that acts, voices split per split, and a multi-engine corpus whose test voices are never
+trained on. Engines that are not installed skip with the install hint (tools/install_voices.sh)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from asr.data.engines import ENGINES, EngineMissing, SynthItem, get_engine, split_voices
+from asr.data.engines.mbrola import parse_pho
+from asr.data.engines.pico import markup
+from asr.data.synth import SPLITS, SynthConfig, check_engines, generate
+
+TEXT = "turn on the kitchen lights at seven thirty"
+
+
+def _engine_or_skip(name: str):
+    engine = get_engine(name)
+    problem = engine.missing()
+    if problem:
+        pytest.skip(f"{problem}: install with tools/install_voices.sh")
+    return engine
+
+
+def test_registry_names_the_known_engines():
+    assert set(ENGINES) == {"espeak", "mbrola", "pico", "festival"}
+    with pytest.raises(ValueError, match="unknown synthesis engine 'flite'.*espeak"):
+        get_engine("flite")
+
+
+@pytest.mark.parametrize("voices, train, dev, test", [
+    (("a", "b", "c", "d"), ("c", "d"), ("b",), ("a",)),
+    (("a", "b", "c"), ("c",), ("b",), ("a",)),
+    (("a", "b"), ("b",), ("a",), ("a",)),
+    (("a",), (), ("a",), ("a",)),
+    ((), (), (), ()),
+])
+def test_split_voices_keeps_test_voices_out_of_train(voices, train, dev, test):
+    s = split_voices(voices)
+    assert (s["train"], s["dev"], s["test"]) == (train, dev, test)
+    assert not set(s["train"]) & (set(s["dev"]) | set(s["test"]))
+
+
+def test_parse_pho_and_pico_markup():
+    phones, starts, total = parse_pho("; comment\nt\t100\nE\t50\t 0 120 100 110\n_\t250\n")
+    assert phones == ["t", "E", "_"] and starts == [0.0, 0.1, 0.15] and total == pytest.approx(0.4)
+    assert markup("a < b & c", 1.25, 70) == '<speed level="125"><pitch level="110">a &lt; b &amp; c</pitch></speed>'
+
+
+@pytest.mark.parametrize("name", sorted(ENGINES))
+def test_engine_speaks_deterministically_and_prosody_acts(name):
+    engine = _engine_or_skip(name)
+    voice = engine.voices("en")[0]
+    item = SynthItem(TEXT, voice, "en", speed=1.0, pitch=50, seed=7)
+    fast = SynthItem(TEXT, voice, "en", speed=1.4, pitch=50, seed=7)
+    a, b, c = engine.synthesize_many([item, item, fast])
+    assert a.samples.dtype == np.int16 and a.sample_rate >= 8000
+    seconds = a.samples.size / a.sample_rate
+    assert 1.0 < seconds < 6.0 and np.abs(a.samples).max() > 1000  # speech, not silence
+    if engine.stateless:  # the same request gives the same samples (libespeak-ng keeps state between
+        assert np.array_equal(a.samples, b.samples)  # utterances: the corpus renders it in fresh processes)
+    assert c.samples.size / c.sample_rate < 0.9 * seconds  # faster is shorter
+    if a.phones:  # engines that report phone times: increasing, inside the audio
+        assert a.starts == sorted(a.starts) and a.starts[-1] < seconds + 0.05  # (+ a trailing 1 ms pause)
+
+
+def test_missing_engine_names_its_package(monkeypatch):
+    import asr.data.engines.pico as pico
+
+    monkeypatch.setattr(pico.shutil, "which", lambda cmd: None)
+    with pytest.raises(EngineMissing, match="libttspico-utils.*--skip-missing"):
+        check_engines(("espeak", "pico"))
+    assert check_engines(("espeak", "pico"), skip_missing=True) == ("espeak",)
+
+
+def _digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_multi_engine_corpus_voices_disjoint_and_reproducible(tmp_path):
+    engines = tuple(n for n in ("espeak", "mbrola", "pico", "festival") if get_engine(n).missing() is None)
+    if len(engines) < 2:
+        pytest.skip("needs a second engine (tools/install_voices.sh)")
+    cfg = SynthConfig(langs=("en",), hours=0.01, train_speakers=len(engines) * 2, dev_speakers=len(engines),
+                      test_speakers=len(engines), min_utts_per_split=len(engines) * 2, engines=engines)
+    generate(tmp_path / "a", cfg, jobs=2, progress=False)
+    generate(tmp_path / "b", cfg, jobs=1, progress=False)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")  # any worker count: the same bytes
+    speakers = [json.loads(line) for line in (tmp_path / "a" / "en" / "speakers.jsonl").read_text().splitlines()]
+    assert {s["engine"] for s in speakers} == set(engines)
+    for engine in engines:
+        voices = {split: {s["voice"] for s in speakers if s["engine"] == engine and s["id"].startswith(f"en-{split}")}
+                  for split in SPLITS}
+        assert not voices["train"] & (voices["dev"] | voices["test"]), engine
