@@ -14,6 +14,7 @@ import pytest
 from asr.data.engines import ENGINES, EngineMissing, SynthItem, get_engine, split_voices
 from asr.data.engines.mbrola import parse_pho
 from asr.data.engines.pico import markup
+from asr.data.manifest import read_manifest
 from asr.data.synth import SPLITS, SynthConfig, check_engines, generate
 
 TEXT = "turn on the kitchen lights at seven thirty"
@@ -99,3 +100,25 @@ def test_multi_engine_corpus_voices_disjoint_and_reproducible(tmp_path):
         voices = {split: {s["voice"] for s in speakers if s["engine"] == engine and s["id"].startswith(f"en-{split}")}
                   for split in SPLITS}
         assert not voices["train"] & (voices["dev"] | voices["test"]), engine
+
+
+@pytest.mark.slow
+def test_leave_one_engine_out_smoke(tmp_path):
+    """The voices experiment end to end on a tiny corpus: every held-out run and the table."""
+    from asr.experiments.voices import VoicesConfig, run_voices
+
+    engines = tuple(n for n in ("espeak", "pico", "mbrola") if get_engine(n).missing() is None)[:2]
+    if len(engines) < 2:
+        pytest.skip("needs a second engine (tools/install_voices.sh)")
+    cfg = VoicesConfig(engines=engines, hours=0.02, speakers_per_engine=3, systems=("hybrid",),
+                       hybrid={"mono_iters": 4, "max_gauss": 64, "epochs": 2, "realign_rounds": 0, "hidden": 32})
+    summary = run_voices(tmp_path, cfg, jobs=2)
+    assert set(summary["runs"]) == {f"heldout-{e}" for e in engines} | ({"espeak-only"} if "espeak" in engines else set())
+    engine_of = {json.loads(line)["id"]: json.loads(line)["engine"]
+                 for line in (tmp_path / "corpus" / "en" / "speakers.jsonl").read_text().splitlines()}
+    for e in engines:
+        cell = summary["heldout"]["hybrid"][e]
+        assert 0.0 <= cell["in_engine"] and 0.0 <= cell["heldout"] and cell["ratio"] >= 0
+        trained_on = {engine_of[u.speaker] for u in read_manifest(tmp_path / f"heldout-{e}" / "data" / "train.jsonl")}
+        assert trained_on == set(engines) - {e}  # the held-out engine is never heard in training
+    assert (tmp_path / "voices.png").stat().st_size > 1000 and "held-out WER" in (tmp_path / "voices.md").read_text()

@@ -75,3 +75,7 @@ def test_every_shipped_recipe_config_builds(monkeypatch):
             ModelConfig.from_dict({**ModelConfig.preset(s.preset).to_dict(), **s.model})
             from_dict(TrainConfig, s.train, source=str(conf))
             from_dict(HybridConfig, cfg.hybrid, source=str(conf))
+            if getattr(cfg, "voices", None):  # the synth recipe's voices block
+                from asr.experiments.voices import VoicesConfig
+
+                from_dict(VoicesConfig, cfg.voices, source=str(conf))

@@ -6,6 +6,7 @@ Usage:
     python recipes/synth/run.py --exp exp/smoke --preset smoke    # every stage, tiny corpus, minutes
     python recipes/synth/run.py --exp exp/gpu --preset gpu        # sized for one GPU
     python recipes/synth/run.py --exp exp/synth --stage report    # re-run only the report
+    python recipes/synth/run.py --exp exp/voices --preset voices  # leave one engine out (needs the engines)
 
 Stages, in order (``--stage`` / ``--stop-stage`` pick a range):
     prepare   generate the corpus under EXP/corpus, check its audio, write
@@ -15,6 +16,9 @@ Stages, in order (``--stage`` / ``--stop-stage`` pick a range):
     score     WER/CER per system and language -> EXP/results.json
     curve     learning curves (the preset's ``curve:`` block): both systems at several training sizes ->
               EXP/curve/{curve.md,curve.png,curve.json} (asr.experiments.learning_curve)
+    voices    leave one synthesis engine out (the preset's ``voices:`` block): both systems trained on all
+              engines but one, tested on every engine -> EXP/voices/{voices.md,voices.json,voices.png}
+              (asr.experiments.voices; the engines: tools/install_voices.sh)
     report    EXP/report.md: corpus table, results table, learning curve, PNG plots
     multilingual  issue 5's transfer experiments (the preset's ``multilingual:`` block) ->
               EXP/multilingual/{report.md,results.json,*.png} (asr.experiments.multilingual)
@@ -61,6 +65,7 @@ class RecipeConfig:
     ctc: dict = field(default_factory=dict)  # CTCSettings fields
     curve: dict = field(default_factory=dict)  # asr.experiments.learning_curve.CurveConfig fields
     multilingual: dict = field(default_factory=dict)  # asr.experiments.multilingual.ExperimentConfig fields
+    voices: dict = field(default_factory=dict)  # asr.experiments.voices.VoicesConfig fields
 
     def synth_config(self) -> SynthConfig:
         return SynthConfig(langs=self.langs, hours=self.hours, seed=self.seed, train_speakers=self.train_speakers,
@@ -208,6 +213,18 @@ def _alignment_lines(cfg: RecipeConfig, exp: Path) -> list[str]:
             *[f"| {lang} | " + " | ".join(cells) + " |" for lang, _, cells in rows]]
 
 
+def voices(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
+    """Leave one engine out (empty ``voices:`` block: nothing): both systems per held-out engine -> ``exp/voices``."""
+    from asr.experiments.voices import VoicesConfig, run_voices
+
+    if not cfg.voices:
+        log.info("voices: the preset has no voices block; nothing to do")
+        return
+    run_voices(exp / "voices", from_dict(VoicesConfig, cfg.voices, source="voices"), cfg.hybrid, cfg.ctc_settings(),
+               force, jobs=cfg.jobs or None)
+    print((exp / "voices" / "voices.md").read_text())
+
+
 def multilingual(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     """Multilingual / transfer experiments (empty ``multilingual:`` block: nothing) -> ``exp/multilingual``."""
     from asr.experiments.multilingual import run_synth_experiments
@@ -217,7 +234,7 @@ def multilingual(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
 
 _SHARED = system_stages(experiment, "synth recipe report")  # decode and score as in every corpus recipe
 STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": _SHARED["decode"], "score": _SHARED["score"],
-               "curve": curve, "report": report, "multilingual": multilingual}
+               "curve": curve, "voices": voices, "report": report, "multilingual": multilingual}
 
 
 def main(argv: list[str] | None = None) -> int:
