@@ -349,3 +349,13 @@ def test_other_interpreter_setting():
         [sys.executable, "-c", code], env=env, cwd=Path(__file__).parent, capture_output=True, text=True, timeout=300
     )
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
+
+
+def test_cpu_tensors_get_the_interpreted_kernels():
+    """On the CPU the kernels run in Triton's interpreter (a second copy of the module when needed)."""
+    from asr.losses import ctc_kernels
+
+    cpu = ctc_kernels.kernels_for(torch.device("cpu"))
+    assert cpu.INTERPRETED and cpu.kernels_for(torch.device("cpu")) is cpu
+    assert cpu is ctc_kernels.kernels_for(torch.device("cpu"))  # built once
+

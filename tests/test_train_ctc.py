@@ -31,6 +31,7 @@ from asr.train.loop import train_ctc
 from asr.train.metrics_log import MetricsLog, read_metrics
 from asr.train.tokenizer_setup import init_tokenizer
 from asr.train.optim import WarmupSchedule, build_optimizer
+from asr.train.run_config import RUN_CONFIG, save_run_config
 
 REPO = Path(__file__).resolve().parents[1]
 OVERFIT_TEXTS = ["hello world", "good morning", "thank you"]
@@ -151,6 +152,21 @@ def test_metrics_log_tensorboard_purges_past_the_checkpoint_on_resume(tmp_path):
     loss = {e.step: e.value for e in events.Scalars("train/loss")}
     assert loss == {1: 1.0, 2: 0.5, 3: 7.0}  # the first run's steps 3 and 4 are gone
     assert [e.value for e in events.Scalars("dev/wer")] == [0.5]
+
+
+def test_run_config_guards_a_resumed_run(tmp_path, caplog):
+    from asr.train.distributed import DistContext
+
+    config = {"model": {"d_model": 96}, "tokenizer": "char", "train": {"lr": 0.001, "epochs": 4}}
+    save_run_config(tmp_path, config, DistContext(), fixed=("model", "tokenizer"))
+    assert json.loads((tmp_path / RUN_CONFIG).read_text()) == config
+    longer = {**config, "train": {"lr": 0.001, "epochs": 8}}  # more epochs: allowed, logged
+    with caplog.at_level("WARNING"):
+        save_run_config(tmp_path, longer, DistContext(), fixed=("model", "tokenizer"))
+    assert "changed training options ['epochs']" in caplog.text
+    assert json.loads((tmp_path / RUN_CONFIG).read_text())["train"]["epochs"] == 8
+    with pytest.raises(ValueError, match="different model config"):
+        save_run_config(tmp_path, {**longer, "model": {"d_model": 128}}, DistContext(), fixed=("model", "tokenizer"))
 
 
 def test_speed_perturbation_is_a_function_of_seed_epoch_and_id():

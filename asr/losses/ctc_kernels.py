@@ -348,6 +348,7 @@ def _interpreter_copy():
     try:
         spec = importlib.util.spec_from_file_location(__name__ + "_interpreted", __file__)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # so that the copy's own kernels_for finds itself
         spec.loader.exec_module(module)
     finally:
         if had_knob:
