@@ -30,6 +30,8 @@ __all__ = [
     "info",
     "load_audio",
     "save_audio",
+    "read_pcm16",
+    "codec_round_trip",
     "resample",
     "to_mono",
 ]
@@ -204,3 +206,33 @@ def save_audio(
         subtype = "MPEG_LAYER_III"
     sf.write(str(tmp), data, sample_rate, subtype=subtype, format=fmt)
     os.replace(tmp, p)
+
+
+def read_pcm16(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """A file's samples as they are stored: ``(T,)`` int16 (channels mixed down) and its own sample rate.
+
+    For engines that hand over audio as files (synthesizers); no resampling, no float conversion.
+
+    Raises:
+        AudioError: missing, empty or undecodable.
+    """
+    p = Path(path)
+    _check_exists(p)
+    try:
+        data, rate = sf.read(str(p), dtype="int16", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise AudioError(p, f"cannot decode audio ({e})") from None
+    mono = data[:, 0] if data.shape[1] == 1 else np.round(data.mean(axis=1)).astype(np.int16)
+    return mono, int(rate)
+
+
+def codec_round_trip(wav: np.ndarray, sample_rate: int, subtype: str, fmt: str = "WAV") -> np.ndarray:
+    """``(T,)`` float64 samples encoded with a libsndfile codec (``ULAW``, ``ALAW``, ``GSM610``,
+    ``VORBIS``, ...) and decoded again, in memory: what a channel with that codec does to audio."""
+    import io
+
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(np.asarray(wav, dtype=np.float64), -1.0, 1.0), sample_rate, format=fmt, subtype=subtype)
+    buf.seek(0)
+    decoded, _ = sf.read(buf, dtype="float64")
+    return decoded

@@ -18,8 +18,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import soundfile as sf
-
+from asr.audio import read_pcm16
 from asr.data.engines import EngineMissing, Synthesis, SynthItem, check_pcm
 
 VOICE_ROOT = Path("/usr/share/festival/voices")
@@ -77,7 +76,7 @@ class FestivalEngine:
                 path = Path(tmp) / f"{i}.wav"
                 if not path.is_file():
                     raise RuntimeError(f"festival {it.voice}: no audio for {it.text!r}")
-                samples, rate = sf.read(path, dtype="int16")
+                samples, rate = read_pcm16(path)
                 out.append(Synthesis(check_pcm(samples, f"festival {it.voice}: {it.text!r}"), rate))
         return out
 

@@ -19,8 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import soundfile as sf
-
+from asr.audio import read_pcm16
 from asr.data.engines import EngineMissing, Synthesis, SynthItem, check_pcm
 
 BASE_RATE_WPM = 175
@@ -86,7 +85,7 @@ class MbrolaEngine:
                               "-p", str(it.pitch), it.text], capture_output=True, text=True, timeout=TIMEOUT_S, check=True)
         subprocess.run(["mbrola", "-e", str(db), "-", str(wav_path)], input=pho.stdout.encode(), capture_output=True,
                        timeout=TIMEOUT_S, check=True)
-        samples, rate = sf.read(wav_path, dtype="int16")
+        samples, rate = read_pcm16(wav_path)
         phones, starts, _ = parse_pho(pho.stdout)
         return Synthesis(check_pcm(samples, f"mbrola {it.voice}: {it.text!r}"), rate, phones, starts)
 

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import soundfile as sf
-
+from asr.audio import read_pcm16
 from asr.data.engines import Synthesis, SynthItem, check_pcm
 
 LANG_DIR = Path("/usr/share/pico/lang")
@@ -56,7 +55,7 @@ class PicoEngine:
             for it in items:
                 subprocess.run(["pico2wave", "-l", it.voice, "-w", str(wav), markup(it.text, it.speed, it.pitch)],
                                capture_output=True, timeout=TIMEOUT_S, check=True)
-                samples, rate = sf.read(wav, dtype="int16")
+                samples, rate = read_pcm16(wav)
                 out.append(Synthesis(check_pcm(samples, f"pico {it.voice}: {it.text!r}"), rate))
         return out
 
