@@ -59,6 +59,7 @@ class RecipeConfig:
     dev_speakers: int = 4
     test_speakers: int = 6
     jobs: int = 0  # corpus generation workers; 0 = all cores
+    engines: tuple[str, ...] = ("espeak",)  # synthesis engines of the corpus (asr synth --engines)
     systems: tuple[str, ...] = ("hybrid", "ctc")
     lm_order: int = 3  # word n-gram of each language, from its training text
     hybrid: dict = field(default_factory=dict)  # HybridConfig fields
@@ -69,7 +70,7 @@ class RecipeConfig:
 
     def synth_config(self) -> SynthConfig:
         return SynthConfig(langs=self.langs, hours=self.hours, seed=self.seed, train_speakers=self.train_speakers,
-                           dev_speakers=self.dev_speakers, test_speakers=self.test_speakers)
+                           dev_speakers=self.dev_speakers, test_speakers=self.test_speakers, engines=self.engines)
 
     def ctc_settings(self) -> CTCSettings:
         return from_dict(CTCSettings, self.ctc, source="ctc")
