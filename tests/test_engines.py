@@ -111,9 +111,12 @@ def test_leave_one_engine_out_smoke(tmp_path):
     if len(engines) < 2:
         pytest.skip("needs a second engine (tools/install_voices.sh)")
     cfg = VoicesConfig(engines=engines, hours=0.02, speakers_per_engine=3, systems=("hybrid",),
-                       hybrid={"mono_iters": 4, "max_gauss": 64, "epochs": 2, "realign_rounds": 0, "hidden": 32})
+                       hybrid={"mono_iters": 4, "max_gauss": 64, "epochs": 2, "realign_rounds": 0, "hidden": 32},
+                       augment={"vtlp_prob": 0.5, "telephone_prob": 0.5}, augment_systems=("hybrid",))
     summary = run_voices(tmp_path, cfg, jobs=2)
-    assert set(summary["runs"]) == {f"heldout-{e}" for e in engines} | ({"espeak-only"} if "espeak" in engines else set())
+    assert set(summary["runs"]) == ({f"heldout-{e}" for e in engines} | {f"heldout-{e}+aug" for e in engines}
+                                    | ({"espeak-only"} if "espeak" in engines else set()))
+    assert set(summary["heldout"]) == {"hybrid", "hybrid+aug"}
     engine_of = {json.loads(line)["id"]: json.loads(line)["engine"]
                  for line in (tmp_path / "corpus" / "en" / "speakers.jsonl").read_text().splitlines()}
     for e in engines:
@@ -122,3 +125,18 @@ def test_leave_one_engine_out_smoke(tmp_path):
         trained_on = {engine_of[u.speaker] for u in read_manifest(tmp_path / f"heldout-{e}" / "data" / "train.jsonl")}
         assert trained_on == set(engines) - {e}  # the held-out engine is never heard in training
     assert (tmp_path / "voices.png").stat().st_size > 1000 and "held-out WER" in (tmp_path / "voices.md").read_text()
+
+
+def test_augmented_plan_keeps_texts_and_speakers():
+    """Augmentation draws come after the rest: the same seed gives the same texts and speakers, plus VTLP / codecs."""
+    from asr.data.synth import make_speakers, plan_split
+
+    speakers = make_speakers("en", "train", 4, 0)
+    plain = plan_split(SynthConfig(langs=("en",), hours=0.02), "en", "train", speakers)
+    aug = plan_split(SynthConfig(langs=("en",), hours=0.02, vtlp_prob=0.5, telephone_prob=0.5), "en", "train", speakers)
+    assert [(p.text, p.speaker, p.snr_db, p.seed) for p in plain] == [(a.text, a.speaker, a.snr_db, a.seed) for a in aug]
+    assert all(p.vtlp_alpha is None and p.codec is None for p in plain)
+    alphas = [a.vtlp_alpha for a in aug if a.vtlp_alpha is not None]
+    assert alphas and all(0.9 <= x <= 1.1 for x in alphas)
+    assert {a.codec for a in aug} - {None} <= {"ulaw", "alaw", "gsm"} and any(a.codec for a in aug)
+

@@ -27,6 +27,7 @@ files, whatever the number of worker processes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -40,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from asr.audio import SAMPLE_RATE, save_audio
+from asr.data import augment
 from asr.data.engines import EngineMissing, Synthesis, SynthItem, get_engine, split_voices
 from asr.espeak import ESPEAK_VOICES, list_variants
 
@@ -52,6 +54,7 @@ SPEED_RANGE = (0.8, 1.25)  # overall speed factor of an utterance
 EXCLUDED_VARIANTS = frozenset({"whisper", "whisperf", "Demonic", "UniRobot", "anikaRobot", "Tweaky", "Mr serious"})
 HELD_OUT_EVERY = 4  # every 4th variant (sorted) is kept for dev/test speakers only
 SHARD_SIZE = 32  # utterances rendered in one fresh process
+TELEPHONE_CODECS = ("ulaw", "alaw", "gsm")
 FORMAT_VERSION = 1  # bump when the output for a given seed changes
 
 
@@ -73,12 +76,15 @@ class SynthConfig:
     reverb_prob: float = 0.3
     rt60_s: tuple[float, float] = (0.15, 0.5)
     engines: tuple[str, ...] = ("espeak",)  # synthesis engines (asr.data.engines); speakers spread over them
+    vtlp_prob: float = 0.0  # share of utterances with vocal tract length perturbation (asr.data.augment.vtlp)
+    vtlp_range: tuple[float, float] = (0.9, 1.1)  # its warp factor
+    telephone_prob: float = 0.0  # share through a telephone channel (8 kHz, mu-law / A-law / GSM 6.10)
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["langs"], d["snr_db"], d["rt60_s"] = list(self.langs), list(self.snr_db), list(self.rt60_s)
-        d["engines"] = list(self.engines)
+        d["engines"], d["vtlp_range"] = list(self.engines), list(self.vtlp_range)
         return d
 
 
@@ -115,6 +121,8 @@ class UttSpec:
     rt60_s: float | None  # None: no reverberation
     seed: int  # for noise and room response
     wav_path: str  # relative to the language directory
+    vtlp_alpha: float | None = None  # None: no vocal tract length perturbation
+    codec: str | None = None  # telephone channel codec (asr.data.augment.telephone); None: none
 
 
 @dataclass
@@ -195,6 +203,7 @@ def plan_split(cfg: SynthConfig, lang: str, split: str, speakers: list[Speaker])
     target = cfg.hours * 3600 * fraction
     gen = SentenceGenerator(lang)
     rng = random.Random(_derive_seed(cfg.seed, "plan", lang, split))
+    aug_rng = random.Random(_derive_seed(cfg.seed, "augment", lang, split))
     specs: list[UttSpec] = []
     total = 0.0
     while total < target or len(specs) < cfg.min_utts_per_split:
@@ -223,6 +232,10 @@ def plan_split(cfg: SynthConfig, lang: str, split: str, speakers: list[Speaker])
                 wav_path=f"wav/{split}/{uid}.wav",
             )
         )
+        if cfg.vtlp_prob or cfg.telephone_prob:  # a generator of their own: texts and speakers stay as without
+            alpha = round(aug_rng.uniform(*cfg.vtlp_range), 4) if aug_rng.random() < cfg.vtlp_prob else None
+            codec = aug_rng.choice(TELEPHONE_CODECS) if aug_rng.random() < cfg.telephone_prob else None
+            specs[-1] = dataclasses.replace(specs[-1], vtlp_alpha=alpha, codec=codec)
         total += _estimate_seconds(text, lang, speed, lead, tail)
     return specs
 
@@ -278,6 +291,8 @@ def render(spec: UttSpec, lang_dir: Path, syn: Synthesis | None = None) -> Rende
     if syn is None:
         syn = get_engine(spec.speaker.engine).synthesize_many([synth_item(spec)])[0]
     speech = resample(torch.from_numpy(syn.samples.astype(np.float64) / 32768.0), syn.sample_rate, SAMPLE_RATE).numpy()
+    if spec.vtlp_alpha is not None:
+        speech = augment.vtlp(speech, SAMPLE_RATE, spec.vtlp_alpha)
     rng = np.random.default_rng(spec.seed)
     lead, tail = int(spec.lead_s * SAMPLE_RATE), int(spec.tail_s * SAMPLE_RATE)
     x = np.concatenate([np.zeros(lead), speech, np.zeros(tail)])
@@ -288,6 +303,8 @@ def render(spec: UttSpec, lang_dir: Path, syn: Synthesis | None = None) -> Rende
     if spec.snr_db is not None:
         level = 0.1 * 10 ** (spec.gain_db / 20) / 10 ** (spec.snr_db / 20)
         x = x + level * colored_noise(x.shape[0], spec.noise_color, rng)
+    if spec.codec is not None:  # the recording chain: noise and room went through the channel too
+        x = augment.telephone(x, SAMPLE_RATE, spec.codec)
     peak = np.abs(x).max()
     if peak > 0.99:
         x = x * (0.99 / peak)

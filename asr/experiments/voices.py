@@ -23,6 +23,7 @@ own on each run's text), model configurations and the CTC model's audio budget
 Layout::
 
     OUT/corpus/                    the multi-engine corpus (asr synth --engines ...)
+    OUT/corpus_aug/                the same, augmented (``augment:``; VTLP, telephone channels)
     OUT/espeak_corpus/             the espeak-only corpus of the baseline
     OUT/data/<engine>/{train,dev,test}.jsonl
     OUT/<run>/...                  one experiment per run (asr.systems): heldout-<engine>, espeak-only
@@ -71,6 +72,10 @@ class VoicesConfig:
         ctc_min_epochs, ctc_max_epochs: bounds on those epochs.
         hybrid: HybridConfig fields over the recipe's ``hybrid:``.
         ctc_train: TrainConfig fields over the recipe's ``ctc: train:``.
+        augment: SynthConfig augmentation fields (``vtlp_prob``, ``telephone_prob``, ...): when given, every
+            held-out run is repeated on an augmented copy of the corpus (same texts, speakers and seeds)
+            as ``heldout-<engine>+aug``, tested on the same clean test sets.
+        augment_systems: systems trained in the augmented runs.
     """
 
     lang: str = "en"
@@ -86,6 +91,8 @@ class VoicesConfig:
     ctc_max_epochs: int = 100
     hybrid: dict = field(default_factory=dict)
     ctc_train: dict = field(default_factory=dict)
+    augment: dict = field(default_factory=dict)
+    augment_systems: tuple[str, ...] = ("hybrid", "ctc")
 
     def __post_init__(self) -> None:
         if len(self.engines) < 2:
@@ -159,6 +166,13 @@ def run_voices(out: str | Path, cfg: VoicesConfig, hybrid: Mapping[str, Any] | N
                                    hours=train_hours / (1 - synth.dev_fraction - synth.test_fraction))
         generate(out / "espeak_corpus", solo, jobs=jobs, progress=False)
         data["espeak-only"] = {s: out / "espeak_corpus" / cfg.lang / f"{s}.jsonl" for s in SPLITS}
+    if cfg.augment:
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.augment.items()}
+        generate(out / "corpus_aug", dataclasses.replace(synth, **fields), jobs=jobs, progress=False)
+        augmented = _split_by_engine(out / "corpus_aug", cfg.lang, out / "data_aug")
+        for e in engines:
+            data[f"{e}+aug"] = augmented[e]
+            runs[f"heldout-{e}+aug"] = tuple(f"{x}+aug" for x in engines if x != e)
     hybrid_cfg = {**dict(hybrid or {}), **cfg.hybrid}
     ctc = ctc or CTCSettings()
     for run, train_engines in runs.items():
@@ -174,7 +188,8 @@ def run_voices(out: str | Path, cfg: VoicesConfig, hybrid: Mapping[str, Any] | N
         lang = LangData(name="", lang=cfg.lang, train=train, dev=dev, tests=tests, lexicon=lexicon, ctc_lm=lm)
         log.info("voices %s: training on %s (%.3f h), CTC %d epochs", run, "+".join(sources),
                  total_duration(read_manifest(train)) / 3600, epochs)
-        xp = Experiment(exp, (lang,), tuple(cfg.systems), hybrid_cfg, settings)
+        systems = cfg.augment_systems if run.endswith("+aug") else cfg.systems
+        xp = Experiment(exp, (lang,), tuple(systems), hybrid_cfg, settings)
         train_systems(xp, force)
         decode_systems(xp)
         score_systems(xp)
@@ -195,12 +210,13 @@ def voices_table(out: str | Path, engines: tuple[str, ...], runs: list[str]) -> 
         if path.is_file():
             wers[run] = {v: {t: r["wer"] for t, r in per.items()} for v, per in json.loads(path.read_text()).items()}
     heldout: dict[str, dict[str, dict[str, float]]] = {}
-    for e in engines:
-        for variant, per in wers.get(f"heldout-{e}", {}).items():
-            inside = [w for t, w in per.items() if t != e]
-            cell = {"heldout": per[e], "in_engine": sum(inside) / len(inside)}
-            cell["ratio"] = cell["heldout"] / max(cell["in_engine"], 1e-9)
-            heldout.setdefault(variant, {})[e] = {k: round(v, 4) for k, v in cell.items()}
+    for suffix in ("", "+aug"):
+        for e in engines:
+            for variant, per in wers.get(f"heldout-{e}{suffix}", {}).items():
+                inside = [w for t, w in per.items() if t != e]
+                cell = {"heldout": per[e], "in_engine": sum(inside) / len(inside)}
+                cell["ratio"] = cell["heldout"] / max(cell["in_engine"], 1e-9)
+                heldout.setdefault(variant + suffix, {})[e] = {k: round(v, 4) for k, v in cell.items()}
     summary = {"engines": list(engines), "runs": wers, "heldout": heldout}
     (out / "voices.json").write_text(json.dumps(summary, indent=2) + "\n")
     lines = ["| system | held-out engine | held-out WER % | in-engine WER % | ratio |", "|---|---|---:|---:|---:|"]
