@@ -311,9 +311,8 @@ def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, 
 
 
 def _decode_to(recognizer: Recognizer, test: str | os.PathLike, hyp: Path) -> tuple[Path, DecodeStats]:
-    from asr.decoding.manifest import decode_manifest
+    from asr.decoding.manifest import decode_manifest  # it creates the hypotheses' directory
 
-    hyp.parent.mkdir(parents=True, exist_ok=True)
     return hyp, decode_manifest(recognizer, test, hyp)
 
 

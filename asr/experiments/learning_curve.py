@@ -36,7 +36,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from asr.data.manifest import read_manifest, subset_manifest, total_duration
 from asr.systems import (
@@ -84,8 +84,16 @@ class CurveConfig:
             raise ValueError("curve: need 1 <= ctc_min_epochs <= ctc_max_epochs")
 
 
-def curve_epochs(cfg: CurveConfig, train_hours: float) -> int:
-    """CTC epochs at one size: ``ctc_audio_hours / train_hours``, rounded up, within the bounds."""
+class EpochBudget(Protocol):
+    """A config that fixes the audio a CTC model is shown (CurveConfig, VoicesConfig)."""
+
+    ctc_audio_hours: float
+    ctc_min_epochs: int
+    ctc_max_epochs: int
+
+
+def curve_epochs(cfg: EpochBudget, train_hours: float) -> int:
+    """CTC epochs for ``train_hours`` of audio: ``ctc_audio_hours / train_hours``, rounded up, within the bounds."""
     wanted = math.ceil(cfg.ctc_audio_hours / max(train_hours, 1e-9))
     return int(min(max(wanted, cfg.ctc_min_epochs), cfg.ctc_max_epochs))
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +46,7 @@ from typing import Any
 
 from asr.data.manifest import read_manifest, total_duration, write_manifest
 from asr.data.synth import SPLITS, SynthConfig, check_engines, generate
+from asr.experiments.learning_curve import curve_epochs
 from asr.systems import RESULTS_JSON, CTCSettings, Experiment, LangData, decode_systems, score_systems, train_systems
 from asr.text.lm import train_ngram
 
@@ -122,11 +122,6 @@ def _concat(out: Path, manifests: list[Path]) -> Path:
     return out
 
 
-def _epochs(cfg: VoicesConfig, train: Path) -> int:
-    hours = total_duration(read_manifest(train)) / 3600
-    return int(min(max(math.ceil(cfg.ctc_audio_hours / max(hours, 1e-9)), cfg.ctc_min_epochs), cfg.ctc_max_epochs))
-
-
 def run_voices(out: str | Path, cfg: VoicesConfig, hybrid: Mapping[str, Any] | None = None,
                ctc: CTCSettings | None = None, force: bool = False, jobs: int | None = None) -> dict[str, Any]:
     """Generate the corpora, train and test every run, write the table, JSON and chart.
@@ -183,11 +178,11 @@ def run_voices(out: str | Path, cfg: VoicesConfig, hybrid: Mapping[str, Any] | N
         sources = ["espeak-only"] if run == "espeak-only" else list(train_engines)
         train = _concat(exp / "data" / "train.jsonl", [data[s]["train"] for s in sources])
         dev = _concat(exp / "data" / "dev.jsonl", [data[s]["dev"] for s in sources])
-        epochs = _epochs(cfg, train)
+        hours = total_duration(read_manifest(train)) / 3600
+        epochs = curve_epochs(cfg, hours)
         settings = dataclasses.replace(ctc, train={**ctc.train, **cfg.ctc_train, "epochs": epochs})
         lang = LangData(name="", lang=cfg.lang, train=train, dev=dev, tests=tests, lexicon=lexicon, ctc_lm=lm)
-        log.info("voices %s: training on %s (%.3f h), CTC %d epochs", run, "+".join(sources),
-                 total_duration(read_manifest(train)) / 3600, epochs)
+        log.info("voices %s: training on %s (%.3f h), CTC %d epochs", run, "+".join(sources), hours, epochs)
         systems = cfg.augment_systems if run.endswith("+aug") else cfg.systems
         xp = Experiment(exp, (lang,), tuple(systems), hybrid_cfg, settings)
         train_systems(xp, force)
