@@ -76,6 +76,8 @@ class ScoreReport:
         unexpected: hypothesis ids with no reference (not scored).
         by_lang: language -> the same report for that language's utterances
             (empty when no languages were given).
+        sentence_errors: utterances whose hypothesis words differ from the reference's
+            (sclite's S.Err count; a missing hypothesis of a non-empty reference is one).
     """
 
     words: EditCounts
@@ -84,6 +86,7 @@ class ScoreReport:
     missing: tuple[str, ...] = ()
     unexpected: tuple[str, ...] = ()
     by_lang: dict[str, ScoreReport] = field(default_factory=dict)
+    sentence_errors: int = 0
 
     @property
     def wer(self) -> float:
@@ -122,13 +125,14 @@ class ScoreReport:
         return self.chars.ref_len
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary: rates, counts, missing/unexpected ids, per language."""
+        """JSON-ready summary: rates, counts (``sentence_errors`` too), missing/unexpected ids, per language."""
         return {
             "wer": self.wer,
             "cer": self.cer,
             "num_utterances": self.num_utterances,
             "num_words": self.num_words,
             "num_chars": self.num_chars,
+            "sentence_errors": self.sentence_errors,
             "words": asdict(self.words),
             "chars": asdict(self.chars),
             "missing": list(self.missing),
@@ -203,6 +207,7 @@ def _report(
         missing=tuple(i for i in missing if i in id_set),
         unexpected=unexpected,
         by_lang=by_lang or {},
+        sentence_errors=sum(pairs[i][0] != pairs[i][1] for i in ids),  # squashed: equal text == equal words
     )
 
 

@@ -74,6 +74,9 @@ def run_recipe(
 ) -> int:
     """Parse the recipe's arguments and run its stages in order; returns the exit code.
 
+    The command line (``python <recipe> <args>``, the recipe's path relative to the working
+    directory) is appended to ``EXP/commands.txt`` unless it is there already; the report lists it.
+
     Args:
         argv: arguments (default ``sys.argv[1:]``).
         description: the recipe's docstring (its ``Usage:`` block), shown by ``--help``.
@@ -98,6 +101,7 @@ def run_recipe(
     try:
         cfg = load_config(config_cls, args.config or conf_dir / f"{args.preset}.yaml")
         args.exp.mkdir(parents=True, exist_ok=True)
+        _record_command(args.exp, conf_dir, argv)
         first, last = names.index(args.stage), names.index(args.stop_stage)
         for name in names[first : last + 1]:
             log.info("stage %s", name)
@@ -106,6 +110,26 @@ def run_recipe(
         print(f"{conf_dir.parent.name}: error: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+def _record_command(exp: Path, conf_dir: Path, argv: Sequence[str] | None) -> None:
+    """Append ``python <recipe> <args>`` to ``exp/commands.txt`` unless it is there already."""
+    import shlex
+
+    from asr.compare import COMMANDS_TXT, read_commands
+
+    if argv is None and sys.argv and Path(sys.argv[0]).is_file():
+        script, args = Path(sys.argv[0]), sys.argv[1:]
+    else:
+        script, args = conf_dir.parent / "run.py", list(sys.argv[1:] if argv is None else argv)
+    try:
+        shown = os.path.relpath(script.resolve(), Path.cwd())
+    except ValueError:  # another drive (Windows)
+        shown = str(script.resolve())
+    line = " ".join(["python", shlex.quote(shown), *map(shlex.quote, map(str, args))])
+    if line not in read_commands(exp):
+        with open(exp / COMMANDS_TXT, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
 
 
 def results_section(exp: str | os.PathLike, notes: Sequence[str] = ()) -> list[str]:
@@ -123,15 +147,20 @@ def results_section(exp: str | os.PathLike, notes: Sequence[str] = ()) -> list[s
             *notes]
 
 
-def write_report(exp: str | os.PathLike, title: str, notes: Sequence[str] = ()) -> str:
-    """``exp/report.md``: the corpus (``exp/data/summary.json``), then every system x test set
-    (:mod:`asr.compare`: also ``results.csv`` and the chart ``results.png``); returns the text.
+def write_report(exp: str | os.PathLike, title: str, notes: Sequence[str] = (),
+                 commands: Sequence[str] | None = None) -> str:
+    """``exp/report.md``: the corpus (``exp/data/summary.json``), every system x test set
+    (:mod:`asr.compare`: also ``results.csv`` and the chart ``results.png``), the commands that
+    produced it and the environment (:func:`asr.compare.environment`); returns the text.
 
     Args:
         exp: the experiment directory.
         title: the report's heading.
         notes: markdown lines put after the results table (what the numbers mean).
+        commands: command lines listed after those of ``exp/commands.txt`` (kept by :func:`run_recipe`).
     """
+    from asr.compare import commands_markdown, environment, environment_markdown, read_commands
+
     exp = Path(exp)
     lines = [f"# {title}", ""]
     summary_path = exp / "data" / "summary.json"
@@ -142,6 +171,10 @@ def write_report(exp: str | os.PathLike, title: str, notes: Sequence[str] = ()) 
                   for split, s in summary.items()]
         lines.append("")
     lines += results_section(exp, notes)
+    listed = list(dict.fromkeys([*read_commands(exp), *(commands or ())]))
+    if listed:
+        lines += ["", "## Commands", "", commands_markdown(listed).rstrip()]
+    lines += ["", "## Environment", "", environment_markdown(environment()).rstrip()]
     text = "\n".join(lines).rstrip() + "\n"
     (exp / "report.md").write_text(text, encoding="utf-8")
     return text

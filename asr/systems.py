@@ -19,12 +19,13 @@ One experiment (a recipe's ``train``, ``decode``, ``score`` and ``report`` stage
 per language (its own phones, lexicon and LM), the CTC system one model over all of them::
 
     EXP/hybrid/<name>/model             one hybrid model directory per language (name "": EXP/hybrid/model)
-    EXP/hybrid/hyp/<test set>.jsonl
+    EXP/hybrid/hyp/<test set>.jsonl     (and <test set>.decoding.json: the search options)
     EXP/ctc/model                       the CTC model directory (checkpoints, metrics beside it in EXP/ctc)
     EXP/ctc/hyp/<variant>/<test set>.jsonl
     EXP/train_times.json                {system: training seconds}
     EXP/decode.json                     {variant: {test set: {"hyp", "rtf"}}}
-    EXP/results.json                    {variant: {test set: {"wer", "cer", "words", "chars", ..., "rtf", "params", "train_s"}}}
+    EXP/results.json                    {variant: {test set: {"wer", "cer", "words", "chars", ..., "rtf", "params", "train_s",
+                                         "decoding"}}}
     EXP/report.md, results.{png,csv}    (:func:`asr.recipe.write_report`) corpus table, asr.compare's table and chart
 
 ``asr compare EXP`` reads ``results.json``. The lexicon and word LM of a corpus come
@@ -329,9 +330,17 @@ def decode_hybrid_system(model_dir: str | os.PathLike, test: str | os.PathLike, 
         beam: the search beam (default: the model's).
 
     Returns:
-        ``{"hybrid": (hyp, stats)}`` (:class:`~asr.decoding.types.DecodeStats`).
+        ``{"hybrid": (hyp, stats)}`` (:class:`~asr.decoding.types.DecodeStats`); the search options
+        used go to ``<hyp stem>.decoding.json`` beside it (``score_systems`` puts them in ``results.json``).
     """
-    return {"hybrid": _decode_to(load_recognizer(model_dir, beam=beam, lm=lm), test, Path(hyp))}
+    import dataclasses
+
+    recognizer = load_recognizer(model_dir, beam=beam, lm=lm)
+    out = {"hybrid": _decode_to(recognizer, test, Path(hyp))}
+    cfg = getattr(recognizer, "cfg", None)
+    _write_decoding(Path(hyp), {"search": recognizer.decoder_name, "lm": str(lm) if lm is not None else "model",
+                                **(dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else {})})
+    return out
 
 
 def decode_ctc_system(model_dir: str | os.PathLike, test: str | os.PathLike, hyp_dir: str | os.PathLike, name: str,
@@ -347,8 +356,11 @@ def decode_ctc_system(model_dir: str | os.PathLike, test: str | os.PathLike, hyp
         lm: ARPA word LM of the ``ctc-lm`` variant (its unigrams are the lexicon decoder's words).
 
     Returns:
-        ``{"ctc-greedy": (hyp, stats), "ctc-lm": (hyp, stats)}`` (:class:`~asr.decoding.types.DecodeStats`).
+        ``{"ctc-greedy": (hyp, stats), "ctc-lm": (hyp, stats)}`` (:class:`~asr.decoding.types.DecodeStats`);
+        each variant's search options go to ``<hyp stem>.decoding.json`` beside its hypotheses.
     """
+    from asr.decoding.ctc import choose_decoder
+
     device = settings.decode_device
     if device == "auto":
         import torch
@@ -358,9 +370,24 @@ def decode_ctc_system(model_dir: str | os.PathLike, test: str | os.PathLike, hyp
     if lm is not None:
         variants.append(("ctc-lm", {"beam": settings.beam, "lm": Path(lm), "lm_weight": settings.lm_weight,
                                     "word_score": settings.word_score}))
-    return {variant: _decode_to(load_recognizer(model_dir, device=device, **options), test,
-                                Path(hyp_dir) / variant / f"{name}.jsonl")
-            for variant, options in variants}
+    out = {}
+    for variant, options in variants:
+        hyp = Path(hyp_dir) / variant / f"{name}.jsonl"
+        out[variant] = _decode_to(load_recognizer(model_dir, device=device, **options), test, hyp)
+        search, decoder_options = choose_decoder(int(options.get("beam") or 1), options.get("lm"),
+                                                 options.get("lm_weight", 1.0), options.get("word_score", 0.0))
+        record = {"search": search, **{k: v for k, v in decoder_options.items() if k not in ("lm", "beam_size")}}
+        if "beam_size" in decoder_options:
+            record["beam"] = decoder_options["beam_size"]
+        if "lm" in decoder_options:
+            record["lm"] = decoder_options["lm"]
+        _write_decoding(hyp, record)
+    return out
+
+
+def _write_decoding(hyp: Path, record: dict[str, Any]) -> None:
+    """Note a hypotheses file's search options in ``<hyp stem>.decoding.json`` (read by :func:`score_systems`)."""
+    hyp.with_suffix(".decoding.json").write_text(json.dumps(record, indent=2) + "\n")
 
 
 def score_hypotheses(test: str | os.PathLike, hyp: str | os.PathLike) -> dict[str, Any]:
@@ -556,7 +583,8 @@ def score_systems(xp: Experiment) -> dict[str, dict[str, dict]]:
     """Score the hypotheses of ``exp/decode.json`` against the test manifests -> ``exp/results.json``; returns it.
 
     Each entry: :func:`score_hypotheses`'s fields, ``rtf``, ``params`` (of all the
-    system's models) and ``train_s`` (from ``train_times.json``).
+    system's models), ``train_s`` (from ``train_times.json``) and ``decoding`` (the search
+    options noted beside the hypotheses at decode time, when there).
     """
     decode_path = xp.exp / DECODE_JSON
     if not decode_path.is_file():
@@ -569,7 +597,10 @@ def score_systems(xp: Experiment) -> dict[str, dict[str, dict]]:
         system = variant.split("-")[0]
         extra = {"params": model_params(SYSTEMS[system].model_dirs(xp)), "train_s": times.get(system)}
         for test_name, run in per_test.items():
-            results.setdefault(variant, {})[test_name] = {**score_hypotheses(tests[test_name], run["hyp"]),
-                                                          "rtf": run["rtf"], **extra}
+            entry = {**score_hypotheses(tests[test_name], run["hyp"]), "rtf": run["rtf"], **extra}
+            decoding = Path(run["hyp"]).with_suffix(".decoding.json")
+            if decoding.is_file():
+                entry["decoding"] = json.loads(decoding.read_text())
+            results.setdefault(variant, {})[test_name] = entry
     (xp.exp / RESULTS_JSON).write_text(json.dumps(results, indent=2) + "\n")
     return results

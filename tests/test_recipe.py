@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from asr.recipe import need_corpus, not_implemented, run_recipe
+from asr.data.manifest import Utterance, write_manifest
+from asr.recipe import need_corpus, not_implemented, run_recipe, write_report
+from asr.systems import score_hypotheses
 
 
 @dataclass(frozen=True)
@@ -79,3 +82,75 @@ def test_every_shipped_recipe_config_builds(monkeypatch):
                 from asr.experiments.voices import VoicesConfig
 
                 from_dict(VoicesConfig, cfg.voices, source=str(conf))
+
+
+def test_commands_are_recorded_once_each_and_reported(tmp_path, monkeypatch):
+    """run_recipe appends its command line to EXP/commands.txt (deduplicated); the report stage of the same
+    run already lists it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rec" / "conf").mkdir(parents=True)
+    (tmp_path / "rec" / "conf" / "default.yaml").write_text("size: 1\n")
+    stages = {"a": lambda cfg, exp, force=False: None,
+              "report": lambda cfg, exp, force=False: write_report(exp, "t")}
+    conf = tmp_path / "rec" / "conf"
+    assert run_recipe(["--exp", "e", "--stop-stage", "a"], None, conf, Cfg, stages) == 0
+    assert run_recipe(["--exp", "e", "--stop-stage", "a"], None, conf, Cfg, stages) == 0  # same again: kept once
+    assert run_recipe(["--exp", "e", "--stage", "report"], None, conf, Cfg, stages) == 0
+    lines = (tmp_path / "e" / "commands.txt").read_text().splitlines()
+    assert lines == ["python rec/run.py --exp e --stop-stage a", "python rec/run.py --exp e --stage report"]
+    report = (tmp_path / "e" / "report.md").read_text()
+    assert "## Commands\n\n```sh\n" + "\n".join(lines) + "\n```" in report
+    # argv None: the script and arguments the process was started with (sys.argv)
+    script = tmp_path / "rec" / "go.py"
+    script.write_text("")
+    monkeypatch.setattr(sys, "argv", [str(script), "--exp", "e", "--stage", "a", "--stop-stage", "a"])
+    assert run_recipe(None, None, conf, Cfg, stages) == 0
+    assert (tmp_path / "e" / "commands.txt").read_text().splitlines()[-1] == \
+        "python rec/go.py --exp e --stage a --stop-stage a"
+    # a bad config fails before anything runs: nothing recorded
+    (tmp_path / "rec" / "conf" / "bad.yaml").write_text("sise: 1\n")
+    assert run_recipe(["--exp", "e", "--preset", "bad"], None, conf, Cfg, stages) == 2
+    assert len((tmp_path / "e" / "commands.txt").read_text().splitlines()) == 3
+
+
+def _scored_experiment(exp: Path) -> None:
+    """results.json through score_hypotheses, as score_systems writes its entries."""
+    exp.mkdir(parents=True)
+    refs = {"u1": "one two three", "u2": "four five", "u3": "six"}
+    hyps = {"u1": "one too three", "u2": "four five", "u3": ""}
+    write_manifest(exp / "test.jsonl", [Utterance(id=i, audio=f"/a/{i}.wav", duration=1.0, text=t, lang="en")
+                                        for i, t in refs.items()])
+    (exp / "hyp.jsonl").write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in hyps.items()))
+    entry = score_hypotheses(exp / "test.jsonl", exp / "hyp.jsonl")
+    decoding = {"search": "word", "beam": 13.0, "lm_weight": 1.0, "word_penalty": 0.5, "acoustic_scale": 0.1}
+    (exp / "results.json").write_text(json.dumps({"hybrid": {"test": {**entry, "rtf": 0.25, "decoding": decoding}}}))
+    (exp / "data").mkdir()
+    (exp / "data" / "summary.json").write_text(json.dumps({"test": {"utts": 3, "hours": 0.001, "speakers": 1}}))
+
+
+def test_report_table_commands_and_environment(tmp_path):
+    exp = tmp_path / "exp"
+    _scored_experiment(exp)
+    (exp / "commands.txt").write_text("python recipes/an4/run.py --exp exp\n")
+    text = write_report(exp, "AN4", notes=["a note"], commands=["asr compare exp", "python recipes/an4/run.py --exp exp"])
+    assert text == (exp / "report.md").read_text()
+    assert "| test | 3 | 0.00 | 1 |" in text  # the corpus table
+    # 6 words: 4 hits, 1 sub (two -> too), 1 del (six); sentences u1 and u3 wrong
+    assert ("| hybrid | test | beam 13, lmwt 1.0, wp 0.5, acwt 0.1 | 3 | 6 | 66.67 (4) | 16.67 (1) | 16.67 (1) | "
+            "0.00 (0) | 33.33 (2) | 66.67 (2) |") in text
+    assert "a note" in text and "![WER per test set](results.png)" in text
+    assert "## Commands\n\n```sh\npython recipes/an4/run.py --exp exp\nasr compare exp\n```" in text  # deduplicated
+    env = text.split("## Environment", 1)[1]
+    assert "| python |" in env and "| torch |" in env and "| CPU cores |" in env and "| date |" in env
+    assert text.index("## Every system") < text.index("## Commands") < text.index("## Environment")
+
+
+def test_report_of_old_results_json_and_no_commands(tmp_path):
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    old = {"hybrid": {"test": {"wer": 0.25, "cer": 0.1, "num_utterances": 2,
+                               "words": {"hits": 3, "substitutions": 1, "deletions": 0, "insertions": 0}}}}
+    (exp / "results.json").write_text(json.dumps(old))
+    text = write_report(exp, "old")
+    assert "| hybrid | test | - | 2 | 4 | 75.00 (3) | 25.00 (1) | 0.00 (0) | 0.00 (0) | 25.00 (1) | - | 10.00 |" in text
+    assert "## Commands" not in text and "## Environment" in text
