@@ -127,3 +127,25 @@ def test_noise_and_room_response_shapes():
 def test_unknown_language_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="xx"):
         generate(tmp_path, SynthConfig(langs=("xx",), hours=0.001), jobs=1, progress=False)
+
+
+def test_train_texts_replace_generated_sentences_in_train_only(tmp_path):
+    from asr.data.synth import SynthConfig, make_speakers, plan_split
+
+    texts = tmp_path / "prompts.txt"
+    texts.write_text("please hold\n\nthank you for calling\npress one for sales\n", encoding="utf-8")
+    cfg = SynthConfig(langs=("en",), hours=0.02, train_texts=str(texts))
+    train = plan_split(cfg, "en", "train", make_speakers("en", "train", 3, 0))
+    said = [s.text for s in train]
+    assert set(said) == {"please hold", "thank you for calling", "press one for sales"}
+    for r in range(len(said) // 3):  # every sentence once per round
+        assert sorted(said[3 * r : 3 * r + 3]) == sorted(set(said))
+    dev = plan_split(cfg, "en", "dev", make_speakers("en", "dev", 2, 0))
+    assert not set(s.text for s in dev) & set(said)
+    d = cfg.to_dict()
+    assert d["train_texts"] == str(texts) and len(d["train_texts_sha1"]) == 40
+    assert "train_texts" not in SynthConfig().to_dict()  # corpora made before the option keep their corpus.json
+    (tmp_path / "empty.txt").write_text("\n \n")
+    with pytest.raises(ValueError, match="empty.txt: no sentences"):
+        plan_split(SynthConfig(train_texts=str(tmp_path / "empty.txt")), "en", "train",
+                   make_speakers("en", "train", 2, 0))

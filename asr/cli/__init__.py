@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated synthesis engines: espeak (default), mbrola, pico, festival "
                         "(the Debian ones: tools/install_voices.sh)")
     s.add_argument("--skip-missing", action="store_true", help="leave out engines that are not installed")
+    s.add_argument("--vtlp", type=float, default=0.0, metavar="P",
+                   help="share of utterances with vocal tract length perturbation (warp 0.9-1.1)")
+    s.add_argument("--telephone", type=float, default=0.0, metavar="P",
+                   help="share of utterances through a telephone channel (8 kHz mu-law / A-law / GSM)")
+    s.add_argument("--train-texts", type=Path, default=None, metavar="FILE",
+                   help="one sentence a line: the train split says these instead of generated sentences")
 
     s = sub.add_parser("score", help="WER/CER of hypotheses against references")
     s.add_argument("ref", type=Path, help="reference: Kaldi-style 'id text' file or JSONL manifest")
@@ -139,7 +145,8 @@ def _synth(args: argparse.Namespace) -> int:
     extra = {"noise_prob": 0.0, "reverb_prob": 0.0} if args.no_noise else {}
     engines = check_engines(args.engines, skip_missing=args.skip_missing)
     cfg = SynthConfig(langs=args.langs, hours=args.hours, seed=args.seed, dev_fraction=args.dev_fraction,
-                      test_fraction=args.test_fraction, engines=engines, **extra)
+                      test_fraction=args.test_fraction, engines=engines, vtlp_prob=args.vtlp,
+                      telephone_prob=args.telephone, train_texts=str(args.train_texts or ""), **extra)
     stats = generate(args.out, cfg, jobs=args.jobs)
     print(f"{'lang':<6}{'split':<7}{'utts':>7}{'hours':>9}{'speakers':>10}")
     for lang, splits in stats["langs"].items():

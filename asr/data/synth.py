@@ -79,13 +79,32 @@ class SynthConfig:
     vtlp_prob: float = 0.0  # share of utterances with vocal tract length perturbation (asr.data.augment.vtlp)
     vtlp_range: tuple[float, float] = (0.9, 1.1)  # its warp factor
     telephone_prob: float = 0.0  # share through a telephone channel (8 kHz, mu-law / A-law / GSM 6.10)
+    train_texts: str = ""  # a UTF-8 file, one sentence a line: the train split says these instead of generated ones
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict:
+        """The options as JSON values (``corpus.json``); ``train_texts`` only when set, with its file's hash."""
         d = asdict(self)
         d["langs"], d["snr_db"], d["rt60_s"] = list(self.langs), list(self.snr_db), list(self.rt60_s)
         d["engines"], d["vtlp_range"] = list(self.engines), list(self.vtlp_range)
+        if self.train_texts:
+            d["train_texts_sha1"] = hashlib.sha1(Path(self.train_texts).read_bytes()).hexdigest()
+        else:
+            del d["train_texts"]  # corpora made before the option keep their corpus.json
         return d
+
+
+def read_texts(path: str | os.PathLike) -> list[str]:
+    """The non-empty lines of a text file (``SynthConfig.train_texts``), stripped.
+
+    Raises:
+        ValueError: the file holds no text (the message names it).
+    """
+    lines = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        raise ValueError(f"{path}: no sentences (train_texts wants one sentence a line)")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -204,12 +223,20 @@ def plan_split(cfg: SynthConfig, lang: str, split: str, speakers: list[Speaker])
     gen = SentenceGenerator(lang)
     rng = random.Random(_derive_seed(cfg.seed, "plan", lang, split))
     aug_rng = random.Random(_derive_seed(cfg.seed, "augment", lang, split))
+    given = read_texts(cfg.train_texts) if cfg.train_texts and split == "train" else []
+    order: list[int] = []
     specs: list[UttSpec] = []
     total = 0.0
     while total < target or len(specs) < cfg.min_utts_per_split:
         i = len(specs)
         spk = speakers[rng.randrange(len(speakers))]
-        text = gen.sample(rng, split)
+        if given:  # every sentence once per round, rounds in fresh orders
+            if not order:
+                order = list(range(len(given)))
+                rng.shuffle(order)
+            text = given[order.pop()]
+        else:
+            text = gen.sample(rng, split)
         speed = min(max(spk.speed * rng.uniform(0.9, 1.1), SPEED_RANGE[0]), SPEED_RANGE[1])
         lead, tail = rng.uniform(0.1, 0.4), rng.uniform(0.1, 0.4)
         uid = f"{spk.id}-{i:06d}"
