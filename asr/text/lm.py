@@ -40,7 +40,7 @@ import math
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,7 @@ BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 LN10 = math.log(10.0)
 NO_PROB = -99.0  # log10 probability ARPA files give <s> (never predicted)
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)  # KenLM's --discount_fallback defaults
+BASE_FLOOR = 0.05  # share of a train_ngram base prior spread uniformly
 
 NGram = tuple[int, ...]
 
@@ -332,7 +333,8 @@ class LmScorer:
 
 
 def train_ngram(
-    sentences: Iterable[Sequence[str]], order: int = 3, vocab: Iterable[str] | None = None
+    sentences: Iterable[Sequence[str]], order: int = 3, vocab: Iterable[str] | None = None,
+    base: Mapping[str, float] | None = None, base_weight: float = 0.0,
 ) -> NgramLM:
     """Estimate an interpolated modified Kneser-Ney n-gram model.
 
@@ -343,12 +345,22 @@ def train_ngram(
         vocab: extra words to include with zero counts (they get the
             uniform-interpolation mass), e.g. a lexicon's words that the
             training text lacks.
+        base: a prior over the vocabulary (word -> weight, e.g. word frequencies of a
+            large corpus) that replaces the uniform distribution the recursion ends in:
+            words the text lacks get their share of the backoff mass by it. It is
+            normalized and smoothed (:data:`BASE_FLOOR` of the mass stays uniform, so
+            ``</s>``, ``<unk>`` and words without a weight keep a probability).
+        base_weight: interpolate the unigrams with ``base`` as well:
+            ``p1(w) = (1 - base_weight) p_KN(w) + base_weight base(w)``; the higher
+            orders back off to these (the model stays normalized).
 
     Returns:
         The model, in backoff form (see the module docstring).
     """
     if order < 1:
         raise ValueError(f"order must be >= 1, got {order}")
+    if not 0.0 <= base_weight < 1.0 or (base_weight and base is None):
+        raise ValueError(f"base_weight must be in [0, 1) and needs a base, got {base_weight}")
     words: dict[str, int] = {BOS: 0, EOS: 1, UNK: 2}
     raw: list[Counter[NGram]] = [Counter() for _ in range(order + 1)]
     for sent in sentences:
@@ -369,6 +381,7 @@ def train_ngram(
 
     discounts = [FALLBACK_DISCOUNTS] + [_discounts(adjusted[n]) for n in range(1, order + 1)]
     V = len(words) - 1  # every word but <s>
+    prior = _prior(words, base) if base is not None else None
     probs: list[dict[NGram, float]] = [{} for _ in range(order + 1)]
     bows: list[dict[NGram, float]] = [{} for _ in range(order + 1)]
     lower: dict[NGram, float] = {}  # natural probabilities of the order below
@@ -387,8 +400,12 @@ def train_ngram(
             gamma = (D[0] * nk[0] + D[1] * nk[1] + D[2] * nk[2]) / total if total else 1.0  # mass left for backoff
             for w, a in items:
                 disc = (a - D[min(a, 3) - 1]) / total if a > 0 else 0.0
-                below = 1.0 / V if n == 1 else lower[ctx[1:] + (w,)]  # the suffix is always an n-gram below
-                current[ctx + (w,)] = disc + gamma * below
+                if n > 1:
+                    current[ctx + (w,)] = disc + gamma * lower[ctx[1:] + (w,)]  # the suffix is always an n-gram below
+                elif prior is None:
+                    current[ctx + (w,)] = disc + gamma / V
+                else:
+                    current[ctx + (w,)] = (1 - base_weight) * (disc + gamma * prior[w]) + base_weight * prior[w]
             if n > 1:
                 bows[n - 1][ctx] = math.log10(gamma)
         for g, p in current.items():
@@ -397,6 +414,20 @@ def train_ngram(
     probs[1][(0,)] = NO_PROB  # <s>: listed, never predicted
     vocab_list = sorted(words, key=words.get)
     return NgramLM(order, vocab_list, probs, bows)
+
+
+def _prior(words: Mapping[str, int], base: Mapping[str, float]) -> list[float]:
+    """Natural probabilities by word id of ``base`` normalized over the predictable words, smoothed:
+    ``(1 - BASE_FLOOR) base(w) / sum + BASE_FLOOR / V`` (``<s>``: 0)."""
+    V = len(words) - 1
+    weights = [0.0] * len(words)
+    for w, i in words.items():
+        if i != 0:
+            weights[i] = max(0.0, float(base.get(w, 0.0)))
+    total = sum(weights)
+    if total <= 0:
+        raise ValueError("base: no vocabulary word has a positive weight")
+    return [0.0] + [(1 - BASE_FLOOR) * x / total + BASE_FLOOR / V for x in weights[1:]]
 
 
 def _discounts(adjusted: dict[NGram, int]) -> tuple[float, float, float]:
