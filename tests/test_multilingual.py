@@ -296,3 +296,23 @@ def test_progressive_config_builds_frozen_source_column_and_round_trips(tmp_path
     assert torch.equal(a["logits"]["de"], b["logits"]["de"])
     with pytest.raises(ValueError, match="num_domains"):
         _cfg(num_domains=1)
+
+
+def test_transcriber_decodes_one_language_of_a_multilingual_directory(tmp_path):
+    from asr.decoding.ctc import Transcriber
+
+    toks = {"en": CharTokenizer.build(["abcd"]), "de": CharTokenizer.build(["abcdef"])}
+    model = _model(vocab_sizes=(toks["en"].vocab_size, toks["de"].vocab_size)).eval()
+    save_multilingual_dir(tmp_path / "m", model, toks)
+    with pytest.raises(ValueError, match="say which one"):
+        Transcriber(tmp_path / "m")
+    with pytest.raises(ValueError, match="no head for 'fr'"):
+        Transcriber(tmp_path / "m", lang="fr")
+    de = Transcriber(tmp_path / "m", lang="de")
+    batch = _batch(["de", "de"])
+    lp, lengths = de.log_probs(batch["wav"], batch["wav_lengths"])
+    with torch.no_grad():
+        ref = model(batch["wav"], batch["wav_lengths"], ["de", "de"])
+    assert lp.shape[-1] == toks["de"].vocab_size and torch.equal(lengths, ref["lengths"])
+    assert torch.allclose(lp, ref["logits"]["de"].float().log_softmax(-1))
+    assert de.frame_shift_s == model.frame_shift_s and len(de([batch["wav"][0]])) == 1

@@ -30,6 +30,9 @@ from asr.decoding.ctc_lexicon import word_timestamps
 from asr.decoding.greedy import greedy_search
 from asr.decoding.types import Hypothesis, WordSpan
 from asr.models.ctc import load_model_dir
+from asr.models.multilingual import FORMAT as MULTILINGUAL_FORMAT
+from asr.models.multilingual import load_language_view
+from asr.models.pretrained import read_any_config
 from asr.registry import build
 
 __all__ = ["Transcriber", "choose_decoder"]
@@ -39,8 +42,10 @@ class Transcriber:
     """A model directory and a decoder: batches of waveforms in, texts out.
 
     Args:
-        model_dir: a directory written by :func:`asr.models.ctc.save_model_dir`.
+        model_dir: a directory written by :func:`asr.models.ctc.save_model_dir`, or a
+            multilingual one (:func:`asr.models.multilingual.save_multilingual_dir`).
         device: where the model runs (``"cpu"``, ``"cuda"``, ...).
+        lang: a multilingual model's head to decode with (``None``: its only language).
         decoder: registered decoder name: ``greedy``, ``beam`` (prefix beam
             search) or ``lexicon`` (lexicon + word n-gram LM).
         **decoder_options: passed to the decoder (``beam_size``, ``lm``, ``lm_weight``, ...).
@@ -49,9 +54,12 @@ class Transcriber:
     system = "ctc"
 
     def __init__(self, model_dir: str | os.PathLike, device: str | torch.device = "cpu", decoder: str = "greedy",
-                 **decoder_options: Any):
+                 lang: str | None = None, **decoder_options: Any):
         self.device = torch.device(device)
-        self.model, self.tokenizer, self.cfg = load_model_dir(model_dir, self.device)
+        if read_any_config(model_dir)["format"] == MULTILINGUAL_FORMAT:
+            self.model, self.tokenizer, self.cfg = load_language_view(model_dir, lang, self.device)
+        else:
+            self.model, self.tokenizer, self.cfg = load_model_dir(model_dir, self.device)
         self.decoder_name = decoder
         self.decoder = build("decoder", decoder, tokenizer=self.tokenizer, **decoder_options)
 

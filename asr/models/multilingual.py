@@ -75,6 +75,8 @@ __all__ = [
     "save_multilingual_dir",
     "load_multilingual_dir",
     "read_multilingual_config",
+    "LanguageView",
+    "load_language_view",
     "FORMAT",
 ]
 
@@ -430,3 +432,54 @@ def load_multilingual_dir(
     if config.get("phone_tokenizer"):
         tokenizers["<phones>"] = load_tokenizer(Path(directory) / PHONE_TOKENIZER_DIR)
     return model.to(device).eval(), tokenizers, cfg
+
+
+class LanguageView(nn.Module):
+    """One language of a :class:`MultilingualCTC` seen as a monolingual CTC model.
+
+    It has what decoders use of a :class:`~asr.models.ctc.CTCModel`: :meth:`log_probs`
+    ``(B, S) -> (B, T', V_lang)`` and :attr:`frame_shift_s`.
+    """
+
+    def __init__(self, model: MultilingualCTC, lang: str):
+        super().__init__()
+        if lang not in model.cfg.languages:
+            raise ValueError(f"the model has no head for {lang!r}; its languages: {list(model.cfg.languages)}")
+        self.model, self.lang = model, lang
+
+    @property
+    def frame_shift_s(self) -> float:
+        """Seconds per output frame."""
+        return self.model.frame_shift_s
+
+    def forward(self, wav: Tensor, wav_lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """``(B, S)``, ``(B,)`` -> the language's logits ``(B, T', V)`` and ``(B,)`` frames."""
+        out = self.model(wav, wav_lengths, [self.lang] * wav.shape[0])
+        return out["logits"][self.lang], out["lengths"]
+
+    def log_probs(self, wav: Tensor, wav_lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """``log_softmax`` of the logits in float32: ``(B, T', V)``, ``(B,)``."""
+        logits, lengths = self(wav, wav_lengths)
+        return logits.float().log_softmax(-1), lengths
+
+
+def load_language_view(directory: str | os.PathLike, lang: str | None = None, device: str | torch.device = "cpu",
+                       ) -> tuple[LanguageView, Tokenizer, MultilingualConfig]:
+    """One language of a multilingual model directory: ``(view, its tokenizer, cfg)``.
+
+    Args:
+        lang: the head to decode with; ``None``: the model's only language.
+
+    Raises:
+        ValueError: ``lang`` is ``None`` and the model has several languages, or it has no such head.
+    """
+    model, tokenizers, cfg = load_multilingual_dir(directory, device)
+    if lang is None:
+        if len(cfg.languages) != 1:
+            raise ValueError(f"{directory}: a model of {len(cfg.languages)} languages {list(cfg.languages)}: "
+                             "say which one to decode (lang)")
+        lang = cfg.languages[0]
+    view = LanguageView(model, lang)
+    if lang not in tokenizers:
+        raise ValueError(f"{directory}: no tokenizer saved for {lang!r}")
+    return view.eval(), tokenizers[lang], cfg

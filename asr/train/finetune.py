@@ -33,15 +33,15 @@ Usage::
 
 from __future__ import annotations
 
-import math
 import os
+from pathlib import Path
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from asr.models.adversarial import DomainClassifier, GradReverse, grad_reverse  # re-exported
+from asr.models.adversarial import DomainClassifier, GradReverse, dann_lambda, grad_reverse  # re-exported
 from asr.models.encoders import Encoder
 from asr.models.multilingual import FORMAT, MultilingualConfig, load_multilingual_dir
 from asr.models.pretrained import pretrained_base, read_any_config
@@ -236,11 +236,6 @@ def layer_transfer_rename(num_layers: int, k: int, prefix: str = "encoder.") -> 
 # ---------------------------------------------------------------------------
 
 
-def dann_lambda(progress: float, gamma: float = 10.0) -> float:
-    """Ganin's schedule of the reversal strength: ``2 / (1 + exp(-gamma p)) - 1`` for progress ``p`` in [0, 1]."""
-    return 2.0 / (1.0 + math.exp(-gamma * progress)) - 1.0
-
-
 # ---------------------------------------------------------------------------
 # The target structure of fine-tuning a pre-trained model directory on one language
 # ---------------------------------------------------------------------------
@@ -263,16 +258,21 @@ def finetune_config(
         ``(cfg, tokenizers, phone_tokenizer, rename)``: a
         :class:`~asr.models.multilingual.MultilingualConfig` (the pre-trained one with
         ``lang``'s head set to ``tokenizer``'s size, or a one-language config over a
-        monolingual model's encoder), the tokenizers to save (pre-trained ones of the
+        monolingual model's encoder, whose output layer becomes ``lang``'s head when its
+        symbols are ``tokenizer``'s), the tokenizers to save (pre-trained ones of the
         other languages + ``tokenizer``), the pre-trained phone tokenizer (or ``None``),
         and the prefix renames for :func:`~asr.models.pretrained.from_pretrained`
         (moving a same-language head with another symbol table out of the way).
     """
     config = read_any_config(init_from)
     rename: dict[str, str] = {}
-    if config["format"] != FORMAT:  # monolingual CTC: its output layer "head.*" is not used
+    if config["format"] != FORMAT:  # monolingual CTC: its output layer "head.*" is kept if the symbols are the same
+        from asr.text.tokenizer import load_tokenizer
+
         cfg = MultilingualConfig(base=pretrained_base(init_from), languages=(lang,),
                                  vocab_sizes=(tokenizer.vocab_size,))
+        if (Path(init_from) / "tokenizer.json").is_file() and _same_symbols(load_tokenizer(init_from), tokenizer):
+            rename["head."] = f"heads.{lang}."
         return cfg, {lang: tokenizer}, None, rename
     _, old_tokenizers, old_cfg = load_multilingual_dir(init_from)
     phone_tokenizer = old_tokenizers.pop("<phones>", None)
