@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
+from asr.audio import load_audio
 from asr.data.manifest import read_manifest
 from asr.data.synth import SynthConfig, generate
 from asr.decoding.hybrid import HybridRecognizer, phone_references
@@ -79,3 +81,46 @@ def test_align_manifest(trained, tmp_path):
     row = json.loads((tmp_path / "ali.jsonl").read_text().splitlines()[0])
     assert row["phones"][0][1] == 0.0 and row["words"]
     assert report["alignment_accuracy_20ms"]["num_ref"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layers", ["head", "full"])
+def test_finetune_adapts_from_the_pretrained_weights(trained, tmp_path, layers):
+    from safetensors.torch import load_file
+
+    from asr.train.hybrid import HybridFinetuneConfig, finetune_hybrid
+
+    root, lang_dir, _ = trained
+    cfg = HybridFinetuneConfig(epochs=2, realign_rounds=1, realign_epochs=1, layers=layers, batch_chunks=16)
+    log = finetune_hybrid(root / "model", lang_dir / "dev.jsonl", lang_dir / "test.jsonl", tmp_path / "ft",
+                          cfg=cfg)
+    assert log["init_from"] == str(root / "model") and log["train_utts"] == len(read_manifest(lang_dir / "dev.jsonl"))
+    assert 0.0 <= log["dev"]["wer"] <= 1.5 and [h["round"] for h in log["classifier_history"]] == [0, 0, 1]
+    before, after = load_file(str(root / "model" / "model.safetensors")), load_file(str(tmp_path / "ft" / "model.safetensors"))
+    stats = ("running_mean", "running_var", "num_batches_tracked")  # batch-norm statistics follow the new audio
+    weights = [k for k in before if k != "log_prior" and not k.endswith(stats)]
+    changed = {k for k in weights if not torch.equal(before[k], after[k])}
+    if layers == "head":
+        assert changed and all(k.split(".")[:-1] == weights[-1].split(".")[:-1] for k in changed)
+    else:
+        assert len(changed) > 2
+    assert not torch.equal(before["log_prior"], after["log_prior"])  # priors of the new audio
+    assert json.loads((tmp_path / "ft" / "config.json").read_text())["train"]["init_from"] == str(root / "model")
+    assert (tmp_path / "ft" / "gmm.safetensors").is_file()
+
+
+@pytest.mark.slow
+def test_with_vocabulary_swaps_lexicon_and_lm_and_drops_unknown_phones(trained, tmp_path):
+    from asr.models.hybrid import with_vocabulary
+    from asr.text.lexicon import Lexicon
+
+    root, lang_dir, _ = trained
+    lex = Lexicon.from_file(root / "model" / "lexicon.txt")
+    lex.add("zzyzx", ["NOT_A_PHONE"])
+    lex.to_file(tmp_path / "big.txt")
+    lost = with_vocabulary(root / "model", tmp_path / "m", tmp_path / "big.txt", root / "model" / "lm.arpa")
+    assert lost == ["zzyzx"]
+    model = load_hybrid(tmp_path / "m")
+    assert "zzyzx" not in model.lexicon and len(model.lexicon) == len(lex) - 1
+    hyp = HybridRecognizer(model).transcribe([load_audio(read_manifest(lang_dir / "test.jsonl")[0].audio)])[0]
+    assert all(w in model.lexicon for w in hyp.text.split())

@@ -8,12 +8,14 @@ Usage::
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
 from asr.models.heads import masked_mean
 
-__all__ = ["GradReverse", "grad_reverse", "DomainClassifier"]
+__all__ = ["GradReverse", "grad_reverse", "dann_lambda", "DomainClassifier"]
 
 
 class GradReverse(torch.autograd.Function):
@@ -32,6 +34,11 @@ class GradReverse(torch.autograd.Function):
 def grad_reverse(x: Tensor, lambd: float = 1.0) -> Tensor:
     """Gradient reversal: ``x`` unchanged (any shape); its gradient is multiplied by ``-lambd``."""
     return GradReverse.apply(x, lambd)
+
+
+def dann_lambda(progress: float, gamma: float = 10.0) -> float:
+    """Ganin's schedule of the reversal strength: ``2 / (1 + exp(-gamma p)) - 1`` for progress ``p`` in [0, 1]."""
+    return 2.0 / (1.0 + math.exp(-gamma * progress)) - 1.0
 
 
 class DomainClassifier(nn.Module):

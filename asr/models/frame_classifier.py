@@ -8,8 +8,10 @@ Two architectures, picked by name from :data:`FRAME_MODELS`:
 * ``"mlp"``: frames spliced ``+-splice`` (Kaldi's ``splice-feats``), then
   fully connected ReLU + batch-norm layers.
 
-Both map ``(B, T, F)`` features to ``(B, T, num_pdfs)`` logits; frames near
-the edges see replicated edge frames. :func:`train_frame_classifier` trains
+Both map ``(B, T, F)`` features to ``(B, T, num_pdfs)`` logits (``hidden``: the
+last hidden layer, where a domain classifier can listen); frames near the edges
+see replicated edge frames. :func:`adapt_batchnorm` re-estimates the batch-norm
+statistics on another domain's audio (AdaBN). :func:`train_frame_classifier` trains
 them with cross-entropy on state alignments (:mod:`asr.train.frame_classifier`).
 
 For decoding the posteriors become scaled likelihoods,
@@ -44,6 +46,7 @@ __all__ = [
     "log_priors",
     "posterior_log_priors",
     "scaled_loglikes",
+    "adapt_batchnorm",
 ]
 
 
@@ -94,16 +97,20 @@ class Tdnn(nn.Module):
         self.output = nn.Linear(dim, cfg.num_pdfs)
         self.context = sum(d * (k - 1) // 2 for k, d in zip(cfg.kernels, cfg.dilations))
 
+    def hidden(self, feats: Tensor, pad: bool = True) -> Tensor:
+        """``(B, T, F)`` -> the last hidden layer ``(B, T, hidden)`` (``pad``: as :meth:`forward`)."""
+        x = feats.transpose(1, 2)  # (B, F, T)
+        if pad and self.context:
+            x = F.pad(x, (self.context, self.context), mode="replicate")
+        return self.body(x).transpose(1, 2)
+
     def forward(self, feats: Tensor, pad: bool = True) -> Tensor:
         """``(B, T, F)`` -> logits ``(B, T, num_pdfs)``.
 
         With ``pad=False`` the input must already carry ``context`` extra
         frames at each end and the output has ``T - 2 * context`` frames.
         """
-        x = feats.transpose(1, 2)  # (B, F, T)
-        if pad and self.context:
-            x = F.pad(x, (self.context, self.context), mode="replicate")
-        return self.output(self.body(x).transpose(1, 2))
+        return self.output(self.hidden(feats, pad))
 
 
 class SplicedMlp(nn.Module):
@@ -121,12 +128,16 @@ class SplicedMlp(nn.Module):
         self.body = nn.Sequential(*layers)
         self.output = nn.Linear(dim, cfg.num_pdfs)
 
-    def forward(self, feats: Tensor, pad: bool = True) -> Tensor:
-        """``(B, T, F)`` -> logits ``(B, T, num_pdfs)`` (``pad=False``: see :meth:`Tdnn.forward`)."""
+    def hidden(self, feats: Tensor, pad: bool = True) -> Tensor:
+        """``(B, T, F)`` -> the last hidden layer ``(B, T, hidden)`` (``pad``: as :meth:`Tdnn.forward`)."""
         x = splice(feats, self.context, self.context)  # (B, T, F * (2c + 1)), edges replicated
         if not pad and self.context:
             x = x[:, self.context : x.shape[1] - self.context]
-        return self.output(self.body(x))
+        return self.body(x)
+
+    def forward(self, feats: Tensor, pad: bool = True) -> Tensor:
+        """``(B, T, F)`` -> logits ``(B, T, num_pdfs)`` (``pad=False``: see :meth:`Tdnn.forward`)."""
+        return self.output(self.hidden(feats, pad))
 
 
 class _FrameBatchNorm(nn.BatchNorm1d):
@@ -178,6 +189,30 @@ def posterior_log_priors(model: nn.Module, feats: Sequence[Tensor], floor: float
         frames += post.shape[0]
     p = (total / max(frames, 1)).clamp(min=floor)
     return (p / p.sum()).log().float()
+
+
+@torch.no_grad()
+def adapt_batchnorm(model: nn.Module, feats: Sequence[Tensor]) -> int:
+    """AdaBN (Li et al. 2016): replace every batch norm's statistics by those of ``feats``' domain.
+
+    The running means and variances are reset and re-estimated as plain averages over the
+    utterances ``(T_i, F)`` (one forward pass each, no gradient); weights are unchanged.
+    Returns the number of frames seen; the model is left in eval mode.
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average: every utterance counts the same
+    model.train()
+    frames = 0
+    for x in feats:
+        model(x[None])
+        frames += x.shape[0]
+    for m, momentum in zip(norms, saved):
+        m.momentum = momentum
+    model.eval()
+    return frames
 
 
 @torch.no_grad()

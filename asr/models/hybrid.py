@@ -49,7 +49,7 @@ from asr.models.frame_classifier import FrameClassifierConfig, build_frame_class
 from asr.text.lexicon import Lexicon
 from asr.text.symbols import SymbolTable
 
-__all__ = ["SYSTEM", "HybridModel", "save_hybrid", "load_hybrid"]
+__all__ = ["SYSTEM", "HybridModel", "save_hybrid", "load_hybrid", "usable_lexicon", "with_vocabulary"]
 
 SYSTEM = "hybrid"  # config.json "system" tag
 
@@ -155,3 +155,39 @@ def load_hybrid(model_dir: str | os.PathLike, lm: str | os.PathLike | None = Non
     return HybridModel(extractor, classifier, ccfg, log_prior, float(meta["prior_scale"]), HmmTopology.load(d / "topology.json"),
                        Lexicon.from_file(d / "lexicon.txt"), word_lm, phone_lm, decoding=meta.get("decoding", {}),
                        lang=meta.get("lang", "und"), train_config=meta.get("train", {}))
+
+
+def usable_lexicon(lex: Lexicon, phones: Sequence[str]) -> tuple[Lexicon, list[str]]:
+    """``lex`` without the pronunciations that hold a phone outside ``phones``; returns it and the words lost."""
+    known = set(phones)
+    out, lost = Lexicon(), []
+    for w in lex:
+        prons = [p for p in lex.pronunciations(w) if all(ph in known for ph in p)]
+        if not prons:
+            lost.append(w)
+        for p in prons:
+            out.add(w, p, lex.prob(w, p))
+    return out, lost
+
+
+def with_vocabulary(model_dir: str | os.PathLike, out: str | os.PathLike, lexicon: str | os.PathLike,
+                    lm: str | os.PathLike) -> list[str]:
+    """A copy of a model directory that decodes with another lexicon and word LM (e.g. a larger vocabulary).
+
+    Pronunciations with phones the model has no HMM for are dropped.
+
+    Returns:
+        The words dropped for that.
+    """
+    import shutil
+
+    src, dst = Path(model_dir), Path(out)
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        if f.is_file() and f.name not in ("lexicon.txt", "lm.arpa"):
+            shutil.copyfile(f, dst / f.name)
+    topo = HmmTopology.load(src / "topology.json")
+    lex, lost = usable_lexicon(Lexicon.from_file(lexicon), topo.phones)
+    lex.to_file(dst / "lexicon.txt", with_probs=any(lex.prob(w, p) != 1.0 for w in lex for p in lex.pronunciations(w)))
+    shutil.copyfile(lm, dst / "lm.arpa")
+    return lost

@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from asr.models.adversarial import dann_lambda, grad_reverse
+
 __all__ = ["FrameTrainConfig", "train_frame_classifier", "frame_accuracy"]
 
 log = logging.getLogger(__name__)
@@ -76,8 +78,17 @@ def train_frame_classifier(
     targets: Sequence[Tensor],
     cfg: FrameTrainConfig | None = None,
     valid: tuple[Sequence[Tensor], Sequence[Tensor]] | None = None,
+    unlabeled: Sequence[Tensor] | None = None,
+    adversarial_weight: float = 0.0,
 ) -> list[dict[str, float]]:
     """Train ``model`` with frame cross-entropy on state alignments.
+
+    With ``unlabeled`` audio of another domain and ``adversarial_weight > 0``, training is
+    domain-adversarial (Ganin & Lempitsky 2015): a classifier behind gradient reversal
+    learns from each chunk's mean last hidden layer (``model.hidden``) whether it came from
+    the labeled or the unlabeled domain; every step sees as many unlabeled chunks as labeled
+    ones, and the reversal strength ramps up over training (:func:`dann_lambda`), so the
+    hidden layer learns to hide the domain while it classifies states.
 
     Args:
         model: from :func:`build_frame_classifier` (trained in place).
@@ -85,16 +96,27 @@ def train_frame_classifier(
         targets: per utterance ``(T_i,)`` int64 pdf ids (the alignment).
         cfg: schedule.
         valid: optional held-out ``(feats, targets)`` for frame accuracy per epoch.
+        unlabeled: per utterance ``(T_j, F)`` features of the other domain (no targets).
+        adversarial_weight: weight of the domain loss.
 
     Returns:
-        Per epoch ``{"epoch", "loss", "train_acc", "valid_acc", "seconds"}``.
+        Per epoch ``{"epoch", "loss", "train_acc", "valid_acc", "seconds"}``, plus
+        ``"domain_loss"`` and ``"domain_acc"`` when adversarial.
     """
     cfg = cfg or FrameTrainConfig()
     gen = torch.Generator().manual_seed(cfg.seed)
     x_all, y_all = _chunks(feats, targets, cfg.chunk, model.context)
     num_batches = max(1, math.ceil(x_all.shape[0] / cfg.batch_chunks))
     total_steps = cfg.epochs * num_batches
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    adversary: nn.Module | None = None
+    params = list(model.parameters())
+    if unlabeled and adversarial_weight > 0:
+        x_unl, _ = _chunks(unlabeled, [torch.zeros(u.shape[0], dtype=torch.long) for u in unlabeled], cfg.chunk,
+                           model.context)
+        width = model.output.in_features
+        adversary = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 2))
+        params += list(adversary.parameters())
+    opt = torch.optim.AdamW([p for p in params if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
     warmup = max(1, total_steps // 20)
 
     def lr_at(step: int) -> float:
@@ -109,26 +131,41 @@ def train_frame_classifier(
         t0 = time.perf_counter()
         model.train()
         order = torch.randperm(x_all.shape[0], generator=gen)
-        loss_sum = correct = frames = 0.0
+        loss_sum = correct = frames = d_sum = d_hit = 0.0
         for b in range(num_batches):
             idx = order[b * cfg.batch_chunks : (b + 1) * cfg.batch_chunks]
             x, y = x_all[idx], y_all[idx]
             for group in opt.param_groups:
                 group["lr"] = lr_at(step)
-            logits = model(x, pad=False)  # (b, chunk, pdfs)
+            if adversary is None:
+                logits = model(x, pad=False)  # (b, chunk, pdfs)
+            else:
+                u = x_unl[torch.randint(0, x_unl.shape[0], (x.shape[0],), generator=gen)]
+                hidden = model.hidden(torch.cat([x, u]), pad=False)  # (2b, chunk, H): one batch, shared norms
+                logits = model.output(hidden[: x.shape[0]])
+                domain = torch.cat([torch.zeros(x.shape[0]), torch.ones(u.shape[0])]).long()
+                lambd = dann_lambda(step / max(1, total_steps - 1))
+                d_logits = adversary(grad_reverse(hidden.mean(1), lambd))  # (2b, 2)
+                d_loss = F.cross_entropy(d_logits, domain)
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-100,
                                    label_smoothing=cfg.label_smoothing)
+            if adversary is not None:
+                d_sum += float(d_loss.detach())
+                d_hit += float((d_logits.argmax(-1) == domain).float().mean())
+                loss = loss + adversarial_weight * d_loss
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             step += 1
             mask = y >= 0
             n = float(mask.sum())
-            loss_sum += float(loss.detach()) * n
+            loss_sum += float(loss.detach() - (adversarial_weight * d_loss.detach() if adversary is not None else 0)) * n
             frames += n
             correct += float(((logits.argmax(-1) == y) & mask).sum())
         row = {"epoch": epoch + 1, "loss": round(loss_sum / max(frames, 1), 4),
                "train_acc": round(correct / max(frames, 1), 4), "seconds": round(time.perf_counter() - t0, 1)}
+        if adversary is not None:
+            row["domain_loss"], row["domain_acc"] = round(d_sum / num_batches, 4), round(d_hit / num_batches, 4)
         if valid is not None:
             row["valid_acc"] = round(frame_accuracy(model, *valid), 4)
         log.info("frame classifier epoch %d: %s", epoch + 1, row)

@@ -65,13 +65,14 @@ from asr.models.frame_classifier import (
     posterior_log_priors,
     scaled_loglikes,
 )
-from asr.models.hybrid import SYSTEM, HybridModel, load_hybrid, save_hybrid
+from asr.models.hybrid import SYSTEM, HybridModel, load_hybrid, save_hybrid, usable_lexicon
 from asr.text.g2p import extend_with_g2p
 from asr.text.lexicon import Lexicon
 from asr.text.normalize import normalize
 from asr.train.frame_classifier import FrameTrainConfig, train_frame_classifier
 
-__all__ = ["HybridConfig", "train_hybrid", "align_manifest_hybrid"]
+__all__ = ["HybridConfig", "HybridFinetuneConfig", "train_hybrid", "finetune_hybrid", "adapt_normalization",
+           "align_manifest_hybrid"]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ class HybridConfig:
 
     Attributes:
         feature_kind, num_mel_bins, deltas, cmvn: features (see :class:`asr.features.FeatureConfig`).
+        high_freq: upper edge of the mel filterbank in Hz (0: Nyquist); 3800 keeps the
+            telephone band, what a model of 8 kHz audio hears.
         num_states, sil_states, sil_prob: HMM topology (:class:`asr.hmm.topology.TopologyConfig`).
         mono_iters, max_gauss: monophone GMM training (:class:`asr.hmm.align.MonoConfig`).
         model, hidden, dropout: the frame classifier (``"tdnn"`` or ``"mlp"``).
@@ -99,6 +102,7 @@ class HybridConfig:
     num_mel_bins: int = 23
     deltas: int = 2
     cmvn: str = "utterance"
+    high_freq: float = 0.0
     num_states: int = 3
     sil_states: int = 3
     sil_prob: float = 0.5
@@ -122,7 +126,7 @@ class HybridConfig:
     def feature_config(self) -> FeatureConfig:
         """Features of the system (frame ``t`` covers ``[t, t + 1) * 10 ms``)."""
         return FeatureConfig(kind=self.feature_kind, num_mel_bins=self.num_mel_bins, deltas=self.deltas,
-                             cmvn=self.cmvn, snip_edges=False)
+                             cmvn=self.cmvn, snip_edges=False, high_freq=self.high_freq)
 
     def topology_config(self) -> TopologyConfig:
         """HMM shapes."""
@@ -337,6 +341,189 @@ def train_hybrid(
     if skipped.count:
         log.warning("hybrid training: %s", skipped)
     return train_log
+
+
+# ---------------------------------------------------------------------------
+# Fine-tuning a trained model on new data
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HybridFinetuneConfig:
+    """Adapting a trained hybrid model to new audio (another voice, a real speaker).
+
+    Attributes:
+        epochs: cross-entropy epochs on the alignments the pre-trained model makes of the new audio.
+        lr: peak learning rate (lower than from scratch: the weights are a good start).
+        layers: ``full`` (every layer) or ``head`` (the output layer's weights only; the batch-norm
+            statistics follow the new audio either way).
+        realign_rounds, realign_epochs: rounds of re-aligning with the adapted model, epochs after each.
+        batch_chunks: chunks per minibatch.
+        lm_order: the word n-gram of the new training text saved with the model.
+        adversarial_weight: with unlabeled audio, weight of the domain-adversarial loss
+            (:func:`asr.train.frame_classifier.train_frame_classifier`).
+        seed: shuffling.
+    """
+
+    epochs: int = 8
+    lr: float = 5e-4
+    layers: str = "full"
+    realign_rounds: int = 1
+    realign_epochs: int = 4
+    batch_chunks: int = 64
+    lm_order: int = 3
+    adversarial_weight: float = 0.0
+    seed: int = 0
+
+
+def _freeze_all_but_output(classifier: nn.Module) -> None:
+    """Leave only the last parameterized layer trainable (the ``head`` policy)."""
+    last = [m for m in classifier.modules() if any(True for _ in m.parameters(recurse=False))][-1]
+    for prm in classifier.parameters():
+        prm.requires_grad_(False)
+    for prm in last.parameters():
+        prm.requires_grad_(True)
+
+
+def finetune_hybrid(
+    init_dir: str | os.PathLike,
+    train_manifest: str | os.PathLike,
+    dev_manifest: str | os.PathLike | None,
+    out_dir: str | os.PathLike,
+    lexicon: str | os.PathLike | Lexicon | None = None,
+    cfg: HybridFinetuneConfig | None = None,
+    unlabeled_manifest: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """Adapt a trained hybrid model to new audio and write a new model directory.
+
+    The pre-trained model force-aligns the new transcripts (its own scaled
+    likelihoods, as Kaldi aligns with a DNN before retraining it); its frame
+    classifier then trains on, from its weights, on these alignments
+    (``realign_rounds`` rounds of re-aligning with the adapted model); the state
+    priors are re-estimated on the new audio. The topology, features and
+    phone LM stay; the word LM becomes an n-gram of the new training text.
+
+    Args:
+        init_dir: the pre-trained model directory.
+        train_manifest: the new training utterances.
+        dev_manifest: optional: dev WER in ``train_log.json`` (as :func:`train_hybrid`).
+        out_dir: the new model directory.
+        lexicon: the decoding lexicon (default: the pre-trained one); training words it
+            lacks get espeak-ng pronunciations; pronunciations with phones the model
+            has no HMM for are dropped (logged).
+        cfg: options.
+        unlabeled_manifest: audio of another domain without transcripts: with
+            ``cfg.adversarial_weight > 0`` training is domain-adversarial against it.
+
+    Returns:
+        The training log (``out_dir/train_log.json``), with ``init_from``.
+    """
+    import shutil
+
+    cfg = cfg or HybridFinetuneConfig()
+    if cfg.layers not in ("full", "head"):
+        raise ValueError(f"hybrid fine-tuning: layers must be 'full' or 'head', not {cfg.layers!r}")
+    t_start = time.perf_counter()
+    torch.manual_seed(cfg.seed)
+    init, out = Path(init_dir), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model = load_hybrid(init)
+    utts = read_manifest(train_manifest)
+    dev_utts = read_manifest(dev_manifest) if dev_manifest else []
+    lex = model.lexicon if lexicon is None else (lexicon if isinstance(lexicon, Lexicon) else Lexicon.from_file(lexicon))
+    added = _complete_lexicon(lex, utts)
+    lex, lost = usable_lexicon(lex, model.topo.phones)
+    if lost:
+        log.warning("hybrid fine-tuning: %d words have only phones the model lacks, dropped: %s", len(lost), lost[:10])
+    model.lexicon = lex
+    skipped = SkipReport()
+    feats = _extract(utts, model.extractor, skipped)
+    words = {u.id: _words(u) for u in utts}
+    ids = []
+    for u in utts:
+        missing = [w for w in words[u.id] if w not in lex]
+        if u.id in feats and missing:
+            skipped.add(u.id, f"words without a usable pronunciation: {missing}")
+        elif u.id in feats:
+            ids.append(u.id)
+    graphs = {i: model.graph(words[i]) for i in ids}
+    classifier, topo = model.classifier, model.topo
+    unlabeled = None
+    if unlabeled_manifest is not None and cfg.adversarial_weight > 0:
+        unl_feats = _extract(read_manifest(unlabeled_manifest), model.extractor, skipped)
+        unlabeled = list(unl_feats.values())
+    if cfg.layers == "head":
+        _freeze_all_but_output(classifier)
+    history: list[dict[str, Any]] = []
+    prior = model.log_prior
+    t0 = time.perf_counter()
+    for round_ in range(cfg.realign_rounds + 1):
+        alignments, report = _nn_align(classifier, feats, graphs, ids, prior, topo, model.prior_scale)
+        if round_ == 0:
+            skipped.update(report)
+        ali_ids = [i for i in ids if i in alignments]
+        if not ali_ids:
+            raise ValueError(f"{train_manifest}: the pre-trained model aligned none of the utterances ({skipped})")
+        epochs = cfg.epochs if round_ == 0 else cfg.realign_epochs
+        tcfg = FrameTrainConfig(epochs=epochs, lr=cfg.lr, batch_chunks=cfg.batch_chunks, seed=cfg.seed + round_)
+        hist = train_frame_classifier(classifier, [feats[i] for i in ali_ids],
+                                      [torch.from_numpy(alignments[i].pdfs) for i in ali_ids], tcfg,
+                                      unlabeled=unlabeled, adversarial_weight=cfg.adversarial_weight)
+        history += [{"round": round_, **h} for h in hist]
+        prior = posterior_log_priors(classifier, [feats[i] for i in ali_ids])
+    for prm in classifier.parameters():
+        prm.requires_grad_(True)
+    model.log_prior = prior
+    model.lm = train_ngram([words[i] for i in ids], cfg.lm_order, vocab=lex.words())
+    model.train_config = {**model.train_config, "finetune": dataclasses.asdict(cfg), "init_from": str(init)}
+    save_hybrid(out, model)
+    if (init / "gmm.safetensors").exists():
+        shutil.copyfile(init / "gmm.safetensors", out / "gmm.safetensors")
+    train_log: dict[str, Any] = {
+        "system": SYSTEM, "init_from": str(init), "lang": model.lang, "train_utts": len(utts),
+        "unlabeled_utts": len(unlabeled or ()),
+        "train_hours": round(sum(u.duration for u in utts) / 3600, 4), "lexicon_words": len(lex),
+        "g2p_added": added, "dropped_words": lost, "skipped": skipped.errors, "classifier_history": history,
+        "classifier_seconds": round(time.perf_counter() - t0, 1), "lm": repr(model.lm),
+    }
+    if dev_utts:
+        train_log["dev"] = _dev_decode(load_hybrid(out), dev_utts, out / "dev_hyp.jsonl")
+    train_log["total_seconds"] = round(time.perf_counter() - t_start, 1)
+    (out / "train_log.json").write_text(json.dumps(train_log, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    if skipped.count:
+        log.warning("hybrid fine-tuning: %s", skipped)
+    return train_log
+
+
+def adapt_normalization(model_dir: str | os.PathLike, manifest: str | os.PathLike, out_dir: str | os.PathLike,
+                        ) -> dict[str, Any]:
+    """A copy of a model whose batch-norm statistics are those of ``manifest``'s audio (AdaBN, no transcripts).
+
+    The state priors are re-estimated on the same audio (the network's average posterior), so the
+    scaled likelihoods stay consistent with the new statistics.
+
+    Returns:
+        ``{"utts", "frames", "skipped"}`` (also in ``out_dir/adapt_log.json``).
+    """
+    import shutil
+
+    from asr.models.frame_classifier import adapt_batchnorm
+
+    src, out = Path(model_dir), Path(out_dir)
+    model = load_hybrid(src)
+    skipped = SkipReport()
+    feats = list(_extract(read_manifest(manifest), model.extractor, skipped).values())
+    if not feats:
+        raise ValueError(f"{manifest}: no readable audio to adapt the normalization to ({skipped})")
+    frames = adapt_batchnorm(model.classifier, feats)
+    model.log_prior = posterior_log_priors(model.classifier, feats)
+    model.train_config = {**model.train_config, "adapted_normalization": str(manifest)}
+    save_hybrid(out, model)
+    if (src / "gmm.safetensors").exists():
+        shutil.copyfile(src / "gmm.safetensors", out / "gmm.safetensors")
+    info = {"utts": len(feats), "frames": frames, "skipped": skipped.errors, "from": str(src)}
+    (out / "adapt_log.json").write_text(json.dumps(info, indent=1) + "\n")
+    return info
 
 
 # ---------------------------------------------------------------------------
