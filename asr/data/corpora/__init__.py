@@ -10,6 +10,7 @@ write the result as ``EXP/data/<split>.jsonl`` with :func:`write_splits`.
 * :mod:`~asr.data.corpora.commonvoice`  ``cv-corpus-*/<locale>/{train,dev,test}.tsv`` + ``clips/*.mp3``
 * :mod:`~asr.data.corpora.timit`        ``TIMIT/{TRAIN,TEST}/DR*/<SPK>/<UTT>.{WAV,PHN,WRD,TXT}``
 * :mod:`~asr.data.corpora.an4`          ``an4/wav/**.sph`` + ``an4/etc/an4_{train,test}.{fileids,transcription}``
+* :mod:`~asr.data.corpora.asterisk`     ``asterisk/sounds/<lang dir>/**.wav`` + ``doc/asterisk-core-sounds-<lang>/*.txt.gz``
 * Kaldi data directories: :func:`asr.data.kaldi.read_kaldi_dir`.
 """
 

