@@ -48,7 +48,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -333,13 +333,11 @@ def decode_hybrid_system(model_dir: str | os.PathLike, test: str | os.PathLike, 
         ``{"hybrid": (hyp, stats)}`` (:class:`~asr.decoding.types.DecodeStats`); the search options
         used go to ``<hyp stem>.decoding.json`` beside it (``score_systems`` puts them in ``results.json``).
     """
-    import dataclasses
-
     recognizer = load_recognizer(model_dir, beam=beam, lm=lm)
     out = {"hybrid": _decode_to(recognizer, test, Path(hyp))}
     cfg = getattr(recognizer, "cfg", None)
     _write_decoding(Path(hyp), {"search": recognizer.decoder_name, "lm": str(lm) if lm is not None else "model",
-                                **(dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else {})})
+                                **(asdict(cfg) if is_dataclass(cfg) else {})})
     return out
 
 
@@ -376,12 +374,8 @@ def decode_ctc_system(model_dir: str | os.PathLike, test: str | os.PathLike, hyp
         out[variant] = _decode_to(load_recognizer(model_dir, device=device, **options), test, hyp)
         search, decoder_options = choose_decoder(int(options.get("beam") or 1), options.get("lm"),
                                                  options.get("lm_weight", 1.0), options.get("word_score", 0.0))
-        record = {"search": search, **{k: v for k, v in decoder_options.items() if k not in ("lm", "beam_size")}}
-        if "beam_size" in decoder_options:
-            record["beam"] = decoder_options["beam_size"]
-        if "lm" in decoder_options:
-            record["lm"] = decoder_options["lm"]
-        _write_decoding(hyp, record)
+        _write_decoding(hyp, {"search": search, **{"beam" if k == "beam_size" else k: v
+                                                   for k, v in decoder_options.items()}})
     return out
 
 
