@@ -221,6 +221,8 @@ def test_recipe_runs_every_stage_on_the_fixture(corpus: Path, tmp_path: Path):
     assert ft["hybrid"]["real"]["init_from"].endswith("zeroshot/prompts/hybrid/model")
     dom = json.loads((exp / "domain" / "0.2min" / "results.json").read_text())
     assert set(dom) == {"hybrid", "hybrid+adabn", "hybrid-dann", "hybrid-dann+adabn"}
+    for entry in (per["real"] for per in dom.values()):  # one entry per variant and test set, as asr.compare reads
+        assert 0.0 <= entry["wer"] and entry["train_hours"] > 0 and entry["num_words"] > 0
     dann_log = json.loads((exp / "domain" / "adversarial" / "model" / "train_log.json").read_text())
     assert dann_log["unlabeled_utts"] > 0 and "domain_loss" in dann_log["classifier_history"][0]
     opened = json.loads((exp / "openvocab" / "fewshot-prompts-all" / "results.json").read_text())
