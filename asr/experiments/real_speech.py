@@ -59,6 +59,7 @@ from asr.systems import (
     score_systems,
     train_systems,
 )
+from asr.text.lexicon import Lexicon
 from asr.text.lm import train_ngram
 from asr.text.normalize import normalize
 
@@ -179,6 +180,13 @@ def _texts(manifest: Path) -> list[str]:
     return [normalize(u.text, u.lang) for u in read_manifest(manifest)]
 
 
+def _test_oov(real: RealData, vocabulary: set[str]) -> dict[str, Any]:
+    """How many real test words ``vocabulary`` lacks: ``{"test_words", "test_oov", "test_oov_rate"}``."""
+    words = [w for t in _texts(real.test) for w in t.split()]
+    oov = sum(w not in vocabulary for w in words)
+    return {"test_words": len(words), "test_oov": oov, "test_oov_rate": round(oov / max(1, len(words)), 4)}
+
+
 # ---------------------------------------------------------------------------
 # Synthetic corpora and language resources
 # ---------------------------------------------------------------------------
@@ -233,10 +241,7 @@ def make_lang(out: Path, real: RealData, synthetic: Sequence[Path], order: int =
     lex = build_lexicon(words, real.lang)
     lex.to_file(lexicon)
     train_ngram(real_texts, order, vocab=lex.words()).to_arpa(lm_path)
-    test_words = [w for t in _texts(real.test) for w in t.split()]
-    oov = sum(w not in set(lex.words()) for w in test_words)
-    info = {"lexicon_words": len(lex), "lm_sentences": len(real_texts), "test_words": len(test_words),
-            "test_oov": oov, "test_oov_rate": round(oov / max(1, len(test_words)), 4)}
+    info = {"lexicon_words": len(lex), "lm_sentences": len(real_texts), **_test_oov(real, set(lex.words()))}
     (out / "lang.json").write_text(json.dumps(info, indent=1) + "\n")
     log.info("lang: %s", info)
     return lexicon, lm_path
@@ -293,6 +298,13 @@ def _scored(variants: Mapping[str, tuple[Path, Any]], test: Path, train_s: float
     return out
 
 
+def _decode_hybrid_run(model: Path, real: RealData, lm: Path, train_s: float, extra: Mapping[str, Any]
+                       ) -> dict[str, Any]:
+    """Decode the real test set with one hybrid model: its ``results.json`` entry."""
+    variants = decode_hybrid_system(model, real.test, model.parent / "hyp" / f"{REAL_TEST}.jsonl", lm=lm)
+    return _scored(variants, real.test, train_s, model, extra)["hybrid"][REAL_TEST]
+
+
 def _finetune_hybrid(run: Path, init: Path, subset: Path, real: RealData, lexicon: Path, lm: Path,
                      cfg: TransferConfig) -> dict[str, dict[str, Any]]:
     from asr.train.hybrid import HybridFinetuneConfig, finetune_hybrid
@@ -302,9 +314,8 @@ def _finetune_hybrid(run: Path, init: Path, subset: Path, real: RealData, lexico
     if not (model / "config.json").is_file():
         finetune_hybrid(init, subset, real.dev, model, lexicon,
                         from_dict(HybridFinetuneConfig, cfg.hybrid_finetune, source="transfer.hybrid_finetune"))
-    train_s = time.perf_counter() - t0
-    variants = decode_hybrid_system(model, real.test, run / "hybrid" / "hyp" / f"{REAL_TEST}.jsonl", lm=lm)
-    return _scored(variants, real.test, train_s, model, {"init_from": str(init)})
+    return {"hybrid": {REAL_TEST: _decode_hybrid_run(model, real, lm, time.perf_counter() - t0,
+                                                      {"init_from": str(init)})}}
 
 
 def _finetune_ctc(run: Path, init: Path, subset: Path, real: RealData, lm: Path, cfg: TransferConfig,
@@ -349,10 +360,8 @@ def run_fewshot(exp: Path, real: RealData, start: str, minutes: float, lexicon: 
         epochs = _epochs(cfg.ctc_scratch_audio_hours, hours, cfg.ctc_max_epochs)
         lang = LangData(name="", lang=real.lang, train=subset, dev=real.dev, tests={REAL_TEST: real.test},
                         lexicon=lexicon, hybrid_lm=lm, ctc_lm=lm)
-        xp = Experiment(run, (lang,), cfg.systems, cfg.hybrid, _ctc_settings(ctc, {"epochs": epochs}))
-        train_systems(xp, force)
-        decode_systems(xp)
-        results = score_systems(xp)
+        results = _train_and_score(
+            Experiment(run, (lang,), cfg.systems, cfg.hybrid, _ctc_settings(ctc, {"epochs": epochs})), force)
     else:
         init = exp / "zeroshot" / start
         results = {}
@@ -379,11 +388,8 @@ def make_open_lang(out: Path, real: RealData, synthetic: Sequence[Path], cfg: Tr
     extra = {w for m in synthetic for t in _texts(m) for w in t.split()}
     lexicon, lm = open_vocabulary(out, real.lang, [t.split() for t in _texts(real.train)], cfg.open_words,
                                   cfg.lm_order, cfg.open_base_weight, extra)
-    lex_words = {line.split(maxsplit=1)[0] for line in lexicon.read_text(encoding="utf-8").splitlines() if line}
-    test_words = [w for t in _texts(real.test) for w in t.split()]
-    oov = sum(w not in lex_words for w in test_words)
-    info = {**json.loads((out / "vocabulary.json").read_text()), "test_words": len(test_words), "test_oov": oov,
-            "test_oov_rate": round(oov / max(1, len(test_words)), 4)}
+    info = {**json.loads((out / "vocabulary.json").read_text()),
+            **_test_oov(real, set(Lexicon.from_file(lexicon).words()))}
     (out / "vocabulary.json").write_text(json.dumps(info, indent=1) + "\n")
     return lexicon, lm
 
@@ -408,8 +414,7 @@ def run_openvocab(exp: Path, real: RealData, run: str, lexicon: Path, lm: Path, 
     if (src / "hybrid" / "model" / "config.json").is_file():
         model = out / "hybrid" / "model"
         lost = with_vocabulary(src / "hybrid" / "model", model, lexicon, lm)
-        variants = decode_hybrid_system(model, real.test, out / "hybrid" / "hyp" / f"{REAL_TEST}.jsonl", lm=lm)
-        results.update(_scored(variants, real.test, 0.0, model, {"dropped_words": len(lost)}))
+        results["hybrid"] = {REAL_TEST: _decode_hybrid_run(model, real, lm, 0.0, {"dropped_words": len(lost)})}
     for model in sorted(src.glob("ctc*/model")):
         name = model.parent.name
         variants = decode_ctc_system(model, real.test, out / name / "hyp", REAL_TEST, ctc, lm=lm)
@@ -432,11 +437,9 @@ def run_band(exp: Path, real: RealData, lexicon: Path, lm: Path, cfg: TransferCo
     return _train_and_score(Experiment(run, (lang,), ("hybrid",), hybrid, CTCSettings()), force)
 
 
-def _decode_hybrid_run(model: Path, real: RealData, lm: Path, train_s: float, extra: Mapping[str, Any]
-                       ) -> dict[str, Any]:
-    """Decode the real test set with one hybrid model: its ``results.json`` entry."""
-    variants = decode_hybrid_system(model, real.test, model.parent / "hyp" / f"{REAL_TEST}.jsonl", lm=lm)
-    return _scored(variants, real.test, train_s, model, extra)["hybrid"][REAL_TEST]
+def _domain_dir(exp: Path, minutes: float) -> Path:
+    """``EXP/domain/<N>min`` (``0min``: no labeled real audio, unlike the few-shot runs' ``all``)."""
+    return exp / "domain" / (minutes_label(minutes) if minutes else "0min")
 
 
 def run_domain(exp: Path, real: RealData, lexicon: Path, lm: Path, cfg: TransferConfig,
@@ -472,7 +475,7 @@ def run_domain(exp: Path, real: RealData, lexicon: Path, lm: Path, cfg: Transfer
         seconds[name] = time.perf_counter() - t0
     out: dict[str, Any] = {}
     for minutes in cfg.domain_minutes:
-        size = root / (minutes_label(minutes) if minutes else "0min")  # 0: no labeled real audio here
+        size = _domain_dir(exp, minutes)
         if (size / RESULTS_JSON).is_file() and not force:
             out[size.name] = json.loads((size / RESULTS_JSON).read_text())
             continue
@@ -509,15 +512,15 @@ def collect(exp: Path, cfg: TransferConfig) -> dict[str, Any]:
     """Every run's real-test WER / CER: ``{"zeroshot": {condition: {variant: {...}}}, "fewshot":
     {start: {variant: [[minutes, wer, cer], ...]}}, "openvocab": {run: {variant: {"domain", "open"}}}}``;
     also ``EXP/transfer.json``."""
-    def rates(entry: Mapping[str, Any]) -> tuple[float, float]:
-        return entry["wer"], entry["cer"]
+    def rates(entry: Mapping[str, Any]) -> dict[str, float]:
+        return {"wer": entry["wer"], "cer": entry["cer"]}
 
     out: dict[str, Any] = {"zeroshot": {}, "fewshot": {}}
     for cond in cfg.conditions:
         path = exp / "zeroshot" / cond / RESULTS_JSON
         if path.is_file():
             res = json.loads(path.read_text())
-            out["zeroshot"][cond] = {v: {t: dict(zip(("wer", "cer"), rates(e))) for t, e in per.items()}
+            out["zeroshot"][cond] = {v: {t: rates(e) for t, e in per.items()}
                                      for v, per in res.items()}
     for start in cfg.starts:
         curves: dict[str, list[list[float]]] = {}
@@ -527,27 +530,25 @@ def collect(exp: Path, cfg: TransferConfig) -> dict[str, Any]:
                 continue
             for variant, per in json.loads(path.read_text()).items():
                 e = per[REAL_TEST]
-                wer, cer = rates(e)
-                curves.setdefault(variant, []).append([round(60 * e["train_hours"], 2), wer, cer])
+                curves.setdefault(variant, []).append([round(60 * e["train_hours"], 2), e["wer"], e["cer"]])
         out["fewshot"][start] = {v: sorted(pts) for v, pts in curves.items()}
     out["domain"] = {}
     for minutes in cfg.domain_minutes:
-        path = exp / "domain" / (minutes_label(minutes) if minutes else "0min") / RESULTS_JSON
+        path = _domain_dir(exp, minutes) / RESULTS_JSON
         if path.is_file():
             for variant, per in json.loads(path.read_text()).items():
-                wer, cer = rates(per[REAL_TEST])
-                out["domain"].setdefault(variant, []).append([float(minutes), wer, cer])
+                out["domain"].setdefault(variant, []).append([float(minutes), per[REAL_TEST]["wer"],
+                                                              per[REAL_TEST]["cer"]])
     band = exp / "band" / RESULTS_JSON
     if band.is_file():
-        out["band"] = {v: dict(zip(("wer", "cer"), rates(per[REAL_TEST]))) for v, per in json.loads(band.read_text()).items()}
+        out["band"] = {v: rates(per[REAL_TEST]) for v, per in json.loads(band.read_text()).items()}
     out["openvocab"] = {}
     for run in cfg.open_runs:
         path = exp / "openvocab" / run.replace("/", "-") / RESULTS_JSON
         base = exp / run / RESULTS_JSON
         if path.is_file() and base.is_file():
             closed, opened = json.loads(base.read_text()), json.loads(path.read_text())
-            out["openvocab"][run] = {v: {"domain": dict(zip(("wer", "cer"), rates(closed[v][REAL_TEST]))),
-                                         "open": dict(zip(("wer", "cer"), rates(e[REAL_TEST])))}
+            out["openvocab"][run] = {v: {"domain": rates(closed[v][REAL_TEST]), "open": rates(e[REAL_TEST])}
                                      for v, e in opened.items() if v in closed}
     (exp / "transfer.json").write_text(json.dumps(out, indent=1) + "\n")
     return out

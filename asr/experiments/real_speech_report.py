@@ -143,13 +143,12 @@ def write_transfer_report(exp: str | Path, lang: str, cfg: TransferConfig) -> st
                   "(nested subsets; `all`: every training prompt).", "",
                   "| start | system | " + " | ".join(sizes) + " |", "|---|---|" + "---:|" * len(sizes)]
         for start, variants in results["fewshot"].items():
-            for v, pts in variants.items():
-                cells = []
-                for m in cfg.minutes:
-                    run = exp / "fewshot" / f"{start}-{minutes_label(m)}" / "results.json"
-                    e = json.loads(run.read_text()).get(v, {}).get(REAL_TEST) if run.is_file() else None
-                    cells.append(_cell(e["wer"], e["cer"]) if e else "-")
-                lines.append(f"| {start} | {v} | " + " | ".join(cells) + " |")
+            paths = [exp / "fewshot" / f"{start}-{minutes_label(m)}" / "results.json" for m in cfg.minutes]
+            runs = [json.loads(p.read_text()) if p.is_file() else {} for p in paths]  # one read per run
+            for v in variants:
+                entries = [run.get(v, {}).get(REAL_TEST) for run in runs]
+                lines.append(f"| {start} | {v} | " + " | ".join(_cell(e["wer"], e["cer"]) if e else "-"
+                                                              for e in entries) + " |")
         plot_fewshot(results["fewshot"], exp / "fewshot.png", f"few-shot transfer, {lang}")
         lines += ["", "![WER against minutes of real audio](fewshot.png)", ""]
     if results.get("band"):

@@ -147,19 +147,20 @@ def train_frame_classifier(
                 lambd = dann_lambda(step / max(1, total_steps - 1))
                 d_logits = adversary(grad_reverse(hidden.mean(1), lambd))  # (2b, 2)
                 d_loss = F.cross_entropy(d_logits, domain)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-100,
-                                   label_smoothing=cfg.label_smoothing)
+            ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-100,
+                                 label_smoothing=cfg.label_smoothing)
+            loss = ce
             if adversary is not None:
                 d_sum += float(d_loss.detach())
                 d_hit += float((d_logits.argmax(-1) == domain).float().mean())
-                loss = loss + adversarial_weight * d_loss
+                loss = ce + adversarial_weight * d_loss
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             step += 1
             mask = y >= 0
             n = float(mask.sum())
-            loss_sum += float(loss.detach() - (adversarial_weight * d_loss.detach() if adversary is not None else 0)) * n
+            loss_sum += float(ce.detach()) * n
             frames += n
             correct += float(((logits.argmax(-1) == y) & mask).sum())
         row = {"epoch": epoch + 1, "loss": round(loss_sum / max(frames, 1), 4),

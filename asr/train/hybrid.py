@@ -30,6 +30,7 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -385,6 +386,13 @@ def _freeze_all_but_output(classifier: nn.Module) -> None:
         prm.requires_grad_(True)
 
 
+def _save_adapted(out: Path, model: HybridModel, src: Path) -> None:
+    """Save a model adapted from ``src``'s, with ``src``'s monophone GMM (adaptation leaves it as it was)."""
+    save_hybrid(out, model)
+    if (src / "gmm.safetensors").exists():
+        shutil.copyfile(src / "gmm.safetensors", out / "gmm.safetensors")
+
+
 def finetune_hybrid(
     init_dir: str | os.PathLike,
     train_manifest: str | os.PathLike,
@@ -418,8 +426,6 @@ def finetune_hybrid(
     Returns:
         The training log (``out_dir/train_log.json``), with ``init_from``.
     """
-    import shutil
-
     cfg = cfg or HybridFinetuneConfig()
     if cfg.layers not in ("full", "head"):
         raise ValueError(f"hybrid fine-tuning: layers must be 'full' or 'head', not {cfg.layers!r}")
@@ -476,9 +482,7 @@ def finetune_hybrid(
     model.log_prior = prior
     model.lm = train_ngram([words[i] for i in ids], cfg.lm_order, vocab=lex.words())
     model.train_config = {**model.train_config, "finetune": dataclasses.asdict(cfg), "init_from": str(init)}
-    save_hybrid(out, model)
-    if (init / "gmm.safetensors").exists():
-        shutil.copyfile(init / "gmm.safetensors", out / "gmm.safetensors")
+    _save_adapted(out, model, init)
     train_log: dict[str, Any] = {
         "system": SYSTEM, "init_from": str(init), "lang": model.lang, "train_utts": len(utts),
         "unlabeled_utts": len(unlabeled or ()),
@@ -505,8 +509,6 @@ def adapt_normalization(model_dir: str | os.PathLike, manifest: str | os.PathLik
     Returns:
         ``{"utts", "frames", "skipped"}`` (also in ``out_dir/adapt_log.json``).
     """
-    import shutil
-
     from asr.models.frame_classifier import adapt_batchnorm
 
     src, out = Path(model_dir), Path(out_dir)
@@ -518,9 +520,7 @@ def adapt_normalization(model_dir: str | os.PathLike, manifest: str | os.PathLik
     frames = adapt_batchnorm(model.classifier, feats)
     model.log_prior = posterior_log_priors(model.classifier, feats)
     model.train_config = {**model.train_config, "adapted_normalization": str(manifest)}
-    save_hybrid(out, model)
-    if (src / "gmm.safetensors").exists():
-        shutil.copyfile(src / "gmm.safetensors", out / "gmm.safetensors")
+    _save_adapted(out, model, src)
     info = {"utts": len(feats), "frames": frames, "skipped": skipped.errors, "from": str(src)}
     (out / "adapt_log.json").write_text(json.dumps(info, indent=1) + "\n")
     return info

@@ -207,8 +207,8 @@ def read_asterisk(root: str | os.PathLike, lang: str) -> tuple[list[Utterance], 
             continue
         utts.append(Utterance(id=f"ast-{lang}-{pr.key.replace('/', '-')}", audio=str(wav), duration=round(duration, 4),
                               text=text, lang=lang, speaker=lang_dir.name, extra={"key": pr.key, "raw": pr.raw}))
-    report.no_transcript = sorted(str(p.relative_to(lang_dir).with_suffix("")) for p in lang_dir.rglob("*.wav")
-                                  if str(p.relative_to(lang_dir).with_suffix("")) not in keys)
+    on_disk = (str(p.relative_to(lang_dir).with_suffix("")) for p in lang_dir.rglob("*.wav"))
+    report.no_transcript = sorted(k for k in on_disk if k not in keys)
     return utts, report
 
 
