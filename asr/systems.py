@@ -311,14 +311,15 @@ def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, 
     return Transcriber(model_dir, device=device, decoder=name, **decoder_options)
 
 
-def _decode_to(recognizer: Recognizer, test: str | os.PathLike, hyp: Path) -> tuple[Path, DecodeStats]:
+def _decode_to(recognizer: Recognizer, test: str | os.PathLike, hyp: Path, jobs: int = 1
+               ) -> tuple[Path, DecodeStats]:
     from asr.decoding.manifest import decode_manifest  # it creates the hypotheses' directory
 
-    return hyp, decode_manifest(recognizer, test, hyp)
+    return hyp, decode_manifest(recognizer, test, hyp, jobs=jobs)
 
 
 def decode_hybrid_system(model_dir: str | os.PathLike, test: str | os.PathLike, hyp: str | os.PathLike,
-                         lm: str | os.PathLike | None = None, beam: float | None = None
+                         lm: str | os.PathLike | None = None, beam: float | None = None, jobs: int = 0
                          ) -> dict[str, tuple[Path, DecodeStats]]:
     """Decode a test manifest with a hybrid model.
 
@@ -328,13 +329,14 @@ def decode_hybrid_system(model_dir: str | os.PathLike, test: str | os.PathLike, 
         hyp: hypotheses file (JSONL), created with its directory.
         lm: an ARPA word LM instead of the model's ``lm.arpa``.
         beam: the search beam (default: the model's).
+        jobs: CPU processes (0: one per core); the search decodes one utterance at a time.
 
     Returns:
         ``{"hybrid": (hyp, stats)}`` (:class:`~asr.decoding.types.DecodeStats`); the search options
         used go to ``<hyp stem>.decoding.json`` beside it (``score_systems`` puts them in ``results.json``).
     """
     recognizer = load_recognizer(model_dir, beam=beam, lm=lm)
-    out = {"hybrid": _decode_to(recognizer, test, Path(hyp))}
+    out = {"hybrid": _decode_to(recognizer, test, Path(hyp), jobs)}
     cfg = getattr(recognizer, "cfg", None)
     _write_decoding(Path(hyp), {"search": recognizer.decoder_name, "lm": str(lm) if lm is not None else "model",
                                 **(asdict(cfg) if is_dataclass(cfg) else {})})

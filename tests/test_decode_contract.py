@@ -116,6 +116,10 @@ def test_decode_manifest_contract(system, ctc_dir, hybrid_dir, manifest, tmp_pat
     # batching does not change the hypotheses
     again = decode_manifest(recognizer, manifest, tmp_path / "hyp1.jsonl", batch_seconds=0.1)
     assert again.num_utts == 4 and [r.text for r in read_manifest(tmp_path / "hyp1.jsonl")] == [r.text for r in rows]
+    # nor do worker processes (Kaldi's nj): the same rows in the same order, the bad file still reported
+    par = decode_manifest(recognizer, manifest, tmp_path / "hyp2.jsonl", batch_seconds=2.5, with_times=True, jobs=2)
+    assert par.jobs == 2 and list(par.skipped) == ["bad"] and par.audio_seconds == pytest.approx(stats.audio_seconds)
+    assert read_manifest(tmp_path / "hyp2.jsonl") == rows
 
 
 def test_decode_batches_longest_first_within_budget():

@@ -143,7 +143,7 @@ def test_sentencepiece_round_trip(tmp_path: Path, model_type: str, vocab_size: i
     assert SymbolTable.from_file(tmp_path / "a" / "tokens.txt").symbols == tok.tokens
 
     # deterministic: training again gives the same model
-    again = SentencePieceTokenizer.train(texts, vocab_size, tmp_path / "b", model_type=model_type)
+    SentencePieceTokenizer.train(texts, vocab_size, tmp_path / "b", model_type=model_type)
     assert (tmp_path / "a" / "spm.model").read_bytes() == (tmp_path / "b" / "spm.model").read_bytes()
 
 

@@ -105,6 +105,7 @@ class DecodeStats:
         decoder: the recognizer's search (:attr:`Recognizer.decoder_name`).
         device: where the network ran.
         system: ``"ctc"`` or ``"hybrid"``.
+        jobs: worker processes that decoded it.
     """
 
     num_utts: int
@@ -115,6 +116,7 @@ class DecodeStats:
     decoder: str = ""
     device: str = "cpu"
     system: str = ""
+    jobs: int = 1
 
     @property
     def rtf(self) -> float:
@@ -131,4 +133,5 @@ class DecodeStats:
         return {"system": self.system, "num_utts": self.num_utts, "skipped": dict(self.skipped),
                 "audio_seconds": round(self.audio_seconds, 2), "wall_seconds": round(self.wall_seconds, 3),
                 "compute_seconds": round(self.compute_seconds, 3), "rtf": round(self.rtf, 4),
-                "rtf_compute": round(self.rtf_compute, 4), "decoder": self.decoder, "device": self.device}
+                "rtf_compute": round(self.rtf_compute, 4), "decoder": self.decoder, "device": self.device,
+                "jobs": self.jobs}
