@@ -56,6 +56,21 @@ PROMPTS = {
     "confbridge-join": "<beep ascending>",
     "silence/1": "(1 second of silence)",
 }
+# The Spanish speaker of the multilingual experiment (es_MX_f_Allison), a few prompts.
+PROMPTS_ES = {
+    "auth-thankyou": "Gracias.",
+    "agent-pass": "Por favor marque su contraseña seguida de la tecla numeral.",
+    "conf-getpin": "Por favor introduzca el número de la conferencia.",
+    "conf-full": "La conferencia está llena.",
+    "vm-goodbye": "Adiós.",
+    "transfer": "Por favor espere mientras transfiero su llamada.",
+    "pls-wait-connect-call": "Por favor espere mientras conecto su llamada.",
+    "queue-thankyou": "Gracias por su paciencia.",
+    "invalid": "Lo siento, esa extensión no es válida.",
+    "digits/5": "cinco",
+    "vm-options": "Marque 1 para grabar su mensaje de no disponible.",
+    "beep": "[tono]",
+}
 NO_AUDIO = "vm-nomore"  # in the transcript, no wav
 NO_TEXT = "extra-recording"  # a wav, no transcript entry
 
@@ -68,14 +83,14 @@ def _transcript_lines() -> list[str]:
     return lines
 
 
-def _say(text: str) -> np.ndarray:
+def _say(text: str, voice: str = "en-us", lang: str = "en") -> np.ndarray:
     """espeak-ng at 8 kHz, int16, as the packages ship the prompts."""
     import torch
 
     from asr.audio import resample
     from asr.data.engines import SynthItem, get_engine
 
-    syn = get_engine("espeak").synthesize_many([SynthItem(text, "en-us", "en")])[0]
+    syn = get_engine("espeak").synthesize_many([SynthItem(text, voice, lang)])[0]
     wav = resample(torch.from_numpy(syn.samples.astype(np.float64) / 32768.0), syn.sample_rate, 8000).numpy()
     return (np.clip(wav, -1, 1) * 32767).astype(np.int16)
 
@@ -93,6 +108,15 @@ def make_fixture(root: Path) -> Path:
     doc = root / "doc" / "asterisk-core-sounds-en"
     doc.mkdir(parents=True)
     (doc / "core-sounds-en.txt.gz").write_bytes(gzip.compress("\n".join(_transcript_lines()).encode("utf-8")))
+    sounds = root / "asterisk" / "sounds" / "es_MX_f_Allison"
+    for key, text in PROMPTS_ES.items():
+        path = sounds / f"{key}.wav"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(path), _say(prompt_text(text, "es") or "mm", "es", "es"), 8000, subtype="PCM_16")
+    doc = root / "doc" / "asterisk-core-sounds-es"
+    doc.mkdir(parents=True)
+    lines = ["; Core Asterisk Sounds in Spanish", *(f"{k}: {t}" for k, t in PROMPTS_ES.items())]
+    (doc / "core-sounds-es.txt.gz").write_bytes(gzip.compress("\n".join(lines).encode("utf-8")))
     return root
 
 
@@ -232,3 +256,16 @@ def test_recipe_runs_every_stage_on_the_fixture(corpus: Path, tmp_path: Path):
                     "## Open vocabulary", "## Targets", "## Every run"):
         assert heading in report
     assert (exp / "fewshot.png").stat().st_size > 1000
+    # experiment 4: the Spanish speaker from a pooled en+es model, the es-only one and no synthetic speech
+    info = json.loads((exp / "multilingual" / "pooled" / "info.json").read_text())
+    assert info["langs"] == ["en", "es"] and info["phones"] > max(info["phones_per_lang"].values())
+    pooled_langs = {json.loads(line)["lang"] for line in open(exp / "multilingual" / "pooled" / "train.jsonl")}
+    assert pooled_langs == {"en", "es"}
+    zero = json.loads((exp / "multilingual" / "es" / "0min" / "results.json").read_text())
+    assert set(zero) == {"hybrid-mono", "hybrid-pooled"}  # no scratch model without real audio
+    few = json.loads((exp / "multilingual" / "es" / "0.2min" / "results.json").read_text())
+    assert set(few) == {"hybrid-scratch", "hybrid-mono", "hybrid-pooled"}
+    assert few["hybrid-pooled"]["real"]["sources"] == ["en", "es"] and few["hybrid-pooled"]["real"]["train_hours"] > 0
+    assert json.loads((exp / "multilingual" / "es" / "0.2min" / "pooled" / "hybrid" / "model" / "config.json"
+                       ).read_text())["lang"] == "es"
+    assert "## Multilingual" in report and (exp / "multilingual.png").stat().st_size > 1000

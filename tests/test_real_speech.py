@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from asr.experiments.real_speech import REAL_TEST, TransferConfig, collect, minutes_label
+from asr.experiments.real_speech_multilingual import pooled_lexicon
 from asr.experiments.real_speech_report import check_targets, write_transfer_report
+from asr.text.lexicon import Lexicon
 
 
 def _entry(wer: float, hours: float = 0.0) -> dict:
@@ -28,6 +30,31 @@ def test_config_rejects_unknown_conditions_and_starts():
     with pytest.raises(ValueError, match="domain_condition"):
         TransferConfig(conditions=("generic",), starts=("scratch",))
     assert minutes_label(0) == "all" and minutes_label(2.5) == "2.5min"
+    with pytest.raises(ValueError, match="multi_targets"):
+        TransferConfig(multi_langs=("en", "fr"), multi_targets=("es",))
+    with pytest.raises(ValueError, match="multi_condition"):
+        TransferConfig(multi_condition="books")
+
+
+def test_pooled_lexicon_keeps_every_language_pronunciation():
+    en = Lexicon({"no": [("n", "oʊ")], "casa": [("k", "ɑː", "s", "ə")]})
+    es = Lexicon({"no": [("n", "o")], "casa": [("k", "a", "s", "a")], "gracias": [("ɡ", "ɾ", "a", "θ", "j", "a", "s")]})
+    pooled = pooled_lexicon([en, es, es])  # a repeated lexicon adds nothing twice
+    assert pooled.pronunciations("no") == [("n", "oʊ"), ("n", "o")]
+    assert set(pooled.words()) == {"no", "casa", "gracias"} and len(pooled.pronunciations("casa")) == 2
+    assert set(pooled.phones()) == set(en.phones()) | set(es.phones())  # one shared inventory
+
+
+def test_multilingual_curves_in_transfer_json_and_report(tmp_path: Path):
+    cfg = TransferConfig(multi_langs=("en", "es"), multi_targets=("es",), multi_minutes=(0, 3))
+    _write(tmp_path / "multilingual" / "es" / "0min", {"hybrid-mono": _entry(0.7), "hybrid-pooled": _entry(0.6)})
+    _write(tmp_path / "multilingual" / "es" / "3min", {"hybrid-mono": _entry(0.4, 0.05),
+                                                       "hybrid-pooled": _entry(0.3, 0.05)})
+    results = collect(tmp_path, cfg)
+    assert results["multilingual"]["es"]["hybrid-pooled"] == [[0.0, 0.6, 0.3], [3.0, 0.3, 0.15]]
+    text = write_transfer_report(tmp_path, "en", cfg)
+    assert "| es | hybrid-pooled | 60.0 (30.0) | 30.0 (15.0) |" in text
+    assert (tmp_path / "multilingual.png").stat().st_size > 1000
 
 
 def test_collect_and_targets_from_written_results(tmp_path: Path):

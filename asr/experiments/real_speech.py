@@ -105,8 +105,17 @@ class TransferConfig:
         domain_condition: the zeroshot condition whose hybrid model the domain experiment continues.
         domain_minutes: its sizes of labeled real audio (0: none).
         domain_adversarial_weight: weight of its domain loss.
+        domain_adabn_minutes: the sizes at which the models also decode with the real audio's batch-norm
+            statistics (``+adabn``).
         domain_continue: HybridFinetuneConfig fields (over ``hybrid_finetune``) of its continuations on
             the synthetic data.
+        multi_langs: the languages of the multilingual experiment's pooled model (empty: no such experiment;
+            :mod:`asr.experiments.real_speech_multilingual`).
+        multi_targets: its real target speakers' languages.
+        multi_hours: synthetic audio per language there (all splits).
+        multi_condition: the text condition of that synthetic speech.
+        multi_minutes: its sizes of real fine-tuning audio (0: none).
+        multi_starts: its starting points (``scratch``, ``mono``, ``pooled``).
         seed: subsets and synthesis.
     """
 
@@ -141,7 +150,14 @@ class TransferConfig:
     domain_condition: str = "prompts"
     domain_minutes: tuple[float, ...] = (0, 1, 3)
     domain_adversarial_weight: float = 0.3
+    domain_adabn_minutes: tuple[float, ...] = (0, 1, 3)
     domain_continue: dict = field(default_factory=lambda: {"epochs": 4, "realign_rounds": 0})
+    multi_langs: tuple[str, ...] = ()
+    multi_targets: tuple[str, ...] = ("es",)
+    multi_hours: float = 0.15
+    multi_condition: str = "prompts"
+    multi_minutes: tuple[float, ...] = (0, 3)
+    multi_starts: tuple[str, ...] = ("scratch", "mono", "pooled")
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -151,6 +167,11 @@ class TransferConfig:
         bad = [s for s in self.starts if s != "scratch" and s not in self.conditions]
         if bad:
             raise ValueError(f"transfer.starts: {bad} are neither 'scratch' nor among conditions {list(self.conditions)}")
+        if self.multi_langs and not set(self.multi_targets) <= set(self.multi_langs):
+            raise ValueError(f"transfer.multi_targets {list(self.multi_targets)} must be among multi_langs "
+                             f"{list(self.multi_langs)}")
+        if self.multi_condition not in CONDITIONS:
+            raise ValueError(f"transfer.multi_condition {self.multi_condition!r}: not one of {list(CONDITIONS)}")
         if self.domain_condition not in self.conditions:
             raise ValueError(f"transfer.domain_condition {self.domain_condition!r} is not among {list(self.conditions)}")
 
@@ -258,15 +279,16 @@ def _ctc_settings(ctc: CTCSettings, train: Mapping[str, Any]) -> CTCSettings:
 
 def run_zeroshot(exp: Path, real: RealData, condition: str, train: Path, lexicon: Path, lm: Path,
                  cfg: TransferConfig, ctc: CTCSettings, force: bool = False) -> dict[str, Any]:
-    """Both systems trained on one synthetic corpus, tested on the real test set and the synthetic one.
+    """Both systems trained on one synthetic corpus, tested on the real test set.
 
-    The synthetic dev set validates (no real audio is seen); both decode with the domain LM.
+    The synthetic dev set validates (no real audio is seen); both decode with the domain LM. (The
+    synthetic test set says the sentence generator's text in either condition, which the domain LM
+    does not model: its WER would measure the LM, not the transfer, and is not decoded.)
     """
     run = exp / "zeroshot" / condition
     synth_dir = exp / "synth" / condition / real.lang
-    lang = LangData(name="", lang=real.lang, train=train, dev=synth_dir / "dev.jsonl",
-                    tests={REAL_TEST: real.test, "synth": synth_dir / "test.jsonl"}, lexicon=lexicon,
-                    hybrid_lm=lm, ctc_lm=lm)
+    lang = LangData(name="", lang=real.lang, train=train, dev=synth_dir / "dev.jsonl", tests={REAL_TEST: real.test},
+                    lexicon=lexicon, hybrid_lm=lm, ctc_lm=lm)
     return _train_and_score(Experiment(run, (lang,), cfg.systems, cfg.hybrid, ctc), force)
 
 
@@ -450,8 +472,9 @@ def run_domain(exp: Path, real: RealData, lexicon: Path, lm: Path, cfg: Transfer
     synthetic training set with the same schedule: ``continued`` (plain) and ``adversarial``
     (the real training audio, without its transcripts, in a gradient-reversal synthetic-vs-real
     classifier); each is then fine-tuned on ``cfg.domain_minutes`` of labeled real audio (0: not
-    at all), and every model decodes as it is and with its batch-norm statistics re-estimated on
-    the real training audio (``+adabn``, :func:`asr.train.hybrid.adapt_normalization`).
+    at all), and every model decodes as it is and, at ``cfg.domain_adabn_minutes``, with its
+    batch-norm statistics re-estimated on the real training audio (``+adabn``,
+    :func:`asr.train.hybrid.adapt_normalization`).
 
     Writes ``EXP/domain/<N>min/results.json`` (variants ``hybrid``, ``hybrid+adabn``,
     ``hybrid-dann``, ``hybrid-dann+adabn``, each with ``train_hours``) and returns them by size.
@@ -491,6 +514,8 @@ def run_domain(exp: Path, real: RealData, lexicon: Path, lm: Path, cfg: Transfer
                     finetune_hybrid(base, subset, None, model, lexicon, ft_cfg)
             train_s = seconds[name] + time.perf_counter() - t0
             results[name] = {REAL_TEST: _decode_hybrid_run(model, real, lm, train_s, {"init_from": str(base)})}
+            if minutes not in cfg.domain_adabn_minutes:
+                continue
             adapted = size / f"{name}+adabn" / "model"
             adapt_normalization(model, real.train, adapted)
             results[f"{name}+adabn"] = {REAL_TEST: _decode_hybrid_run(adapted, real, lm, train_s,
@@ -510,8 +535,8 @@ def run_domain(exp: Path, real: RealData, lexicon: Path, lm: Path, cfg: Transfer
 
 def collect(exp: Path, cfg: TransferConfig) -> dict[str, Any]:
     """Every run's real-test WER / CER: ``{"zeroshot": {condition: {variant: {...}}}, "fewshot":
-    {start: {variant: [[minutes, wer, cer], ...]}}, "openvocab": {run: {variant: {"domain", "open"}}}}``;
-    also ``EXP/transfer.json``."""
+    {start: {variant: [[minutes, wer, cer], ...]}}, "openvocab": {run: {variant: {"domain", "open"}}},
+    "multilingual": {target: {variant: [[minutes, wer, cer], ...]}}}``; also ``EXP/transfer.json``."""
     def rates(entry: Mapping[str, Any]) -> dict[str, float]:
         return {"wer": entry["wer"], "cer": entry["cer"]}
 
@@ -550,5 +575,8 @@ def collect(exp: Path, cfg: TransferConfig) -> dict[str, Any]:
             closed, opened = json.loads(base.read_text()), json.loads(path.read_text())
             out["openvocab"][run] = {v: {"domain": rates(closed[v][REAL_TEST]), "open": rates(e[REAL_TEST])}
                                      for v, e in opened.items() if v in closed}
+    from asr.experiments.real_speech_multilingual import collect_multilingual  # it imports this module
+
+    out["multilingual"] = collect_multilingual(exp, cfg)
     (exp / "transfer.json").write_text(json.dumps(out, indent=1) + "\n")
     return out

@@ -16,7 +16,7 @@ from typing import Any
 
 from asr.experiments.real_speech import REAL_TEST, TransferConfig, collect, minutes_label
 
-__all__ = ["write_transfer_report", "plot_fewshot", "check_targets"]
+__all__ = ["write_transfer_report", "plot_fewshot", "plot_multilingual", "check_targets"]
 
 # The issue's targets on the English test set (WER as a fraction).
 TARGET_10MIN = 0.15
@@ -55,6 +55,48 @@ def plot_fewshot(fewshot: Mapping[str, Mapping[str, list[list[float]]]], path: P
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_multilingual(curves: Mapping[str, Mapping[str, list[list[float]]]], path: Path) -> None:
+    """WER against real fine-tuning minutes, one panel per target language, one line per starting point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(curves), figsize=(4.5 * len(curves), 4), squeeze=False)
+    for ax, (target, variants) in zip(axes[0], curves.items()):
+        for variant, pts in variants.items():
+            ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], marker="o", label=variant)
+        ax.set_xlabel("minutes of real training audio")
+        ax.set_ylabel("test WER %")
+        ax.set_title(f"{target}: synthetic pre-training")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _multilingual_lines(exp: Path, cfg: TransferConfig, curves: Mapping[str, Mapping[str, list[list[float]]]]
+                        ) -> list[str]:
+    info_path = exp / "multilingual" / "pooled" / "info.json"
+    info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+    hours = ", ".join(f"{lang} {60 * h:.0f} min" for lang, h in info.get("train_hours", {}).items())
+    sizes = [f"{m:g} min" for m in cfg.multi_minutes]
+    lines = ["## Multilingual: one model of every language's synthetic speech", "",
+             f"Hybrid system, one shared IPA phone set ({info.get('phones', '?')} phones) and frame classifier. "
+             f"`hybrid-pooled`: synthetic speech of every language ({hours}); `hybrid-mono`: the target "
+             "language's synthetic speech alone; `hybrid-scratch`: none. Each fine-tuned on the target speaker's "
+             "real minutes (0: as it is, through the target's lexicon and LM). Real test WER % (CER %).", "",
+             "| target | start | " + " | ".join(sizes) + " |", "|---|---|" + "---:|" * len(sizes)]
+    for target, variants in curves.items():
+        for v, pts in variants.items():
+            by = {p[0]: p for p in pts}
+            lines.append(f"| {target} | {v} | " + " | ".join(_cell(by[m][1], by[m][2]) if m in by else "-"
+                                                            for m in cfg.multi_minutes) + " |")
+    plot_multilingual(curves, exp / "multilingual.png")
+    return lines + ["", "![multilingual pre-training](multilingual.png)", ""]
 
 
 def _at(pts: list[list[float]], minutes: float, tol: float = 0.15) -> float | None:
@@ -128,13 +170,12 @@ def write_transfer_report(exp: str | Path, lang: str, cfg: TransferConfig) -> st
                   f"({_pct(info['test_oov_rate'])} %).", ""]
     if results["zeroshot"]:
         lines += ["## No real training audio (synthetic speech only)", "",
-                  "Test WER % (CER %); `real`: the speaker's test prompts, `synth`: held-out synthetic voices.", "",
-                  "| synthetic text | system | real | synth |", "|---|---|---:|---:|"]
+                  "Real test WER % (CER %) of models trained on synthetic speech alone.", "",
+                  "| synthetic text | system | real |", "|---|---|---:|"]
         for cond, variants in results["zeroshot"].items():
             for v, per in variants.items():
-                r, s = per.get(REAL_TEST, {}), per.get("synth", {})
-                lines.append(f"| {cond} | {v} | {_cell(r.get('wer'), r.get('cer'))} | "
-                             f"{_cell(s.get('wer'), s.get('cer'))} |")
+                r = per.get(REAL_TEST, {})
+                lines.append(f"| {cond} | {v} | {_cell(r.get('wer'), r.get('cer'))} |")
         lines.append("")
     if any(results["fewshot"].values()):
         sizes = [minutes_label(m) for m in cfg.minutes]
@@ -189,6 +230,8 @@ def write_transfer_report(exp: str | Path, lang: str, cfg: TransferConfig) -> st
                 lines.append(f"| {run} | {v} | {_cell(r['domain']['wer'], r['domain']['cer'])} | "
                              f"{_cell(r['open']['wer'], r['open']['cer'])} |")
         lines.append("")
+    if results.get("multilingual"):
+        lines += _multilingual_lines(exp, cfg, results["multilingual"])
     targets = check_targets(results)
     if targets:
         lines += ["## Targets", "", *targets, ""]

@@ -223,7 +223,7 @@ def _nn_align(classifier: nn.Module, feats: dict[str, Tensor], graphs: dict[str,
 
 def _dev_decode(model: HybridModel, utts: Sequence[Utterance], out_jsonl: Path) -> dict[str, Any]:
     """Decode the dev set with the saved search options: decoding stats, WER and its edit counts."""
-    stats = decode_manifest(HybridRecognizer(model), utts, out_jsonl, with_times=True)
+    stats = decode_manifest(HybridRecognizer(model), utts, out_jsonl, with_times=True, jobs=0)
     hyps = {u.id: u.text for u in read_manifest(out_jsonl)}
     report = score({u.id: " ".join(_words(u)) for u in utts}, hyps)
     log.info("dev: WER %.2f%%, RTF %.3f", 100 * report.words.rate, stats.rtf)
@@ -263,7 +263,7 @@ def train_hybrid(
     lex = Lexicon.from_file(lexicon) if not isinstance(lexicon, Lexicon) else lexicon
     added = _complete_lexicon(lex, utts)  # training words only: dev/test words must not leak in
     langs = Counter(u.lang for u in utts)
-    lang = langs.most_common(1)[0][0] if langs else "und"
+    lang = "mul" if len(langs) > 1 else next(iter(langs), "und")  # ISO 639: multiple languages
 
     # 1. features
     extractor = FeatureExtractor(cfg.feature_config())
@@ -442,6 +442,8 @@ def finetune_hybrid(
     if lost:
         log.warning("hybrid fine-tuning: %d words have only phones the model lacks, dropped: %s", len(lost), lost[:10])
     model.lexicon = lex
+    langs = Counter(u.lang for u in utts)
+    model.lang = langs.most_common(1)[0][0] if langs else model.lang  # a multilingual model adapted to one
     skipped = SkipReport()
     feats = _extract(utts, model.extractor, skipped)
     words = {u.id: _words(u) for u in utts}

