@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from asr.audio import AudioError
 from asr.config import load_config
 from asr.systems import RESULTS_JSON, Experiment, decode_systems, score_systems
 
-__all__ = ["run_recipe", "not_implemented", "need_corpus", "prepared", "results_section", "write_report",
+__all__ = ["run_recipe", "read_stage_times", "not_implemented", "need_corpus", "prepared", "results_section", "write_report",
            "system_stages"]
 
 log = logging.getLogger("asr.recipe")
@@ -105,11 +106,31 @@ def run_recipe(
         first, last = names.index(args.stage), names.index(args.stop_stage)
         for name in names[first : last + 1]:
             log.info("stage %s", name)
+            t0 = time.perf_counter()
             stages[name](cfg, args.exp, *extra, force=args.force)
+            _record_stage_time(args.exp, name, time.perf_counter() - t0)
     except RECIPE_ERRORS as e:
         print(f"{conf_dir.parent.name}: error: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+STAGE_TIMES_JSON = "stage_times.json"
+
+
+def _record_stage_time(exp: Path, stage: str, seconds: float) -> None:
+    """Log a stage's wall time and keep its latest run's in ``exp/stage_times.json`` (stage -> seconds)."""
+    path = exp / STAGE_TIMES_JSON
+    times = json.loads(path.read_text()) if path.is_file() else {}
+    times[stage] = round(seconds, 1)
+    path.write_text(json.dumps(times, indent=1) + "\n")
+    log.info("stage %s: %.1f s", stage, seconds)
+
+
+def read_stage_times(exp: str | os.PathLike) -> dict[str, float]:
+    """``exp/stage_times.json``: each stage's wall seconds in its latest run ({} when none ran)."""
+    path = Path(exp) / STAGE_TIMES_JSON
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def _record_command(exp: Path, conf_dir: Path, argv: Sequence[str] | None) -> None:

@@ -268,4 +268,8 @@ def test_recipe_runs_every_stage_on_the_fixture(corpus: Path, tmp_path: Path):
     assert few["hybrid-pooled"]["real"]["sources"] == ["en", "es"] and few["hybrid-pooled"]["real"]["train_hours"] > 0
     assert json.loads((exp / "multilingual" / "es" / "0.2min" / "pooled" / "hybrid" / "model" / "config.json"
                        ).read_text())["lang"] == "es"
+    times = json.loads((exp / "stage_times.json").read_text())
+    assert list(times) == ["prepare", "synth", "lang", "zeroshot", "fewshot", "band", "domain", "openvocab",
+                           "multilingual", "report"] and all(t >= 0 for t in times.values())
+    assert "## Time per stage" in report and "| multilingual |" in report  # the report's own time comes after it
     assert "## Multilingual" in report and (exp / "multilingual.png").stat().st_size > 1000

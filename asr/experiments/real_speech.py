@@ -64,7 +64,7 @@ from asr.text.lm import train_ngram
 from asr.text.normalize import normalize
 
 __all__ = ["TransferConfig", "RealData", "make_synthetic", "make_lang", "make_open_lang", "run_zeroshot",
-           "run_fewshot", "run_openvocab", "run_domain", "run_band", "minutes_label", "collect"]
+           "run_fewshot", "run_openvocab", "run_domain", "run_band", "minutes_label", "size_dir", "collect"]
 
 log = logging.getLogger(__name__)
 
@@ -459,9 +459,10 @@ def run_band(exp: Path, real: RealData, lexicon: Path, lm: Path, cfg: TransferCo
     return _train_and_score(Experiment(run, (lang,), ("hybrid",), hybrid, CTCSettings()), force)
 
 
-def _domain_dir(exp: Path, minutes: float) -> Path:
-    """``EXP/domain/<N>min`` (``0min``: no labeled real audio, unlike the few-shot runs' ``all``)."""
-    return exp / "domain" / (minutes_label(minutes) if minutes else "0min")
+def size_dir(root: Path, minutes: float) -> Path:
+    """``root/<N>min`` of the domain and multilingual runs (``0min``: no labeled real audio, unlike the
+    few-shot runs' ``all``)."""
+    return root / (minutes_label(minutes) if minutes else "0min")
 
 
 def run_domain(exp: Path, real: RealData, lexicon: Path, lm: Path, cfg: TransferConfig,
@@ -498,7 +499,7 @@ def run_domain(exp: Path, real: RealData, lexicon: Path, lm: Path, cfg: Transfer
         seconds[name] = time.perf_counter() - t0
     out: dict[str, Any] = {}
     for minutes in cfg.domain_minutes:
-        size = _domain_dir(exp, minutes)
+        size = size_dir(root, minutes)
         if (size / RESULTS_JSON).is_file() and not force:
             out[size.name] = json.loads((size / RESULTS_JSON).read_text())
             continue
@@ -559,7 +560,7 @@ def collect(exp: Path, cfg: TransferConfig) -> dict[str, Any]:
         out["fewshot"][start] = {v: sorted(pts) for v, pts in curves.items()}
     out["domain"] = {}
     for minutes in cfg.domain_minutes:
-        path = _domain_dir(exp, minutes) / RESULTS_JSON
+        path = size_dir(exp / "domain", minutes) / RESULTS_JSON
         if path.is_file():
             for variant, per in json.loads(path.read_text()).items():
                 out["domain"].setdefault(variant, []).append([float(minutes), per[REAL_TEST]["wer"],
@@ -575,8 +576,13 @@ def collect(exp: Path, cfg: TransferConfig) -> dict[str, Any]:
             closed, opened = json.loads(base.read_text()), json.loads(path.read_text())
             out["openvocab"][run] = {v: {"domain": rates(closed[v][REAL_TEST]), "open": rates(e[REAL_TEST])}
                                      for v, e in opened.items() if v in closed}
-    from asr.experiments.real_speech_multilingual import collect_multilingual  # it imports this module
-
-    out["multilingual"] = collect_multilingual(exp, cfg)
+    out["multilingual"] = {}
+    for target in cfg.multi_targets:
+        for minutes in cfg.multi_minutes:
+            path = size_dir(exp / "multilingual" / target, minutes) / RESULTS_JSON
+            if path.is_file():
+                for variant, per in json.loads(path.read_text()).items():
+                    out["multilingual"].setdefault(target, {}).setdefault(variant, []).append(
+                        [float(minutes), per[REAL_TEST]["wer"], per[REAL_TEST]["cer"]])
     (exp / "transfer.json").write_text(json.dumps(out, indent=1) + "\n")
     return out

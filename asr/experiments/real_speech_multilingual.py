@@ -45,12 +45,12 @@ from asr.experiments.real_speech import (
     _decode_hybrid_run,
     make_lang,
     make_synthetic,
-    minutes_label,
+    size_dir,
 )
 from asr.systems import RESULTS_JSON, train_hybrid_system
 from asr.text.lexicon import Lexicon
 
-__all__ = ["STARTS", "pooled_lexicon", "make_multilingual_data", "run_multilingual", "collect_multilingual"]
+__all__ = ["STARTS", "pooled_lexicon", "make_multilingual_data", "run_multilingual"]
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,6 @@ def pooled_lexicon(lexicons: Sequence[Lexicon]) -> Lexicon:
                 if p not in have:
                     out.add(w, p, lex.prob(w, p))
     return out
-
-
-def _size_dir(root: Path, target: str, minutes: float) -> Path:
-    return root / target / (minutes_label(minutes) if minutes else "0min")
 
 
 def make_multilingual_data(exp: Path, reals: Mapping[str, RealData], cfg: TransferConfig, jobs: int | None = None
@@ -143,7 +139,7 @@ def run_multilingual(exp: Path, reals: Mapping[str, RealData], data: Mapping[str
         inits = {"pooled": (pooled, pooled_s, sorted(data)), "mono": (mono, mono_s, [target]), "scratch": (None, 0.0, [])}
         out[target] = {}
         for minutes in cfg.multi_minutes:
-            size = _size_dir(root, target, minutes)
+            size = size_dir(root / target, minutes)
             if (size / RESULTS_JSON).is_file() and not force:
                 out[target][size.name] = json.loads((size / RESULTS_JSON).read_text())
                 continue
@@ -170,19 +166,4 @@ def run_multilingual(exp: Path, reals: Mapping[str, RealData], data: Mapping[str
             size.mkdir(parents=True, exist_ok=True)
             (size / RESULTS_JSON).write_text(json.dumps(results, indent=2) + "\n")
             out[target][size.name] = results
-    return out
-
-
-def collect_multilingual(exp: Path, cfg: TransferConfig) -> dict[str, dict[str, list[list[float]]]]:
-    """``{target: {variant: [[minutes, wer, cer], ...]}}`` from every size's ``results.json``."""
-    root = exp / "multilingual"
-    out: dict[str, dict[str, list[list[float]]]] = {}
-    for target in cfg.multi_targets:
-        for minutes in cfg.multi_minutes:
-            path = _size_dir(root, target, minutes) / RESULTS_JSON
-            if not path.is_file():
-                continue
-            for variant, per in json.loads(path.read_text()).items():
-                e = per[REAL_TEST]
-                out.setdefault(target, {}).setdefault(variant, []).append([float(minutes), e["wer"], e["cer"]])
     return out

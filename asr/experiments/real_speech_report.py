@@ -146,8 +146,12 @@ def check_targets(results: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def write_transfer_report(exp: str | Path, lang: str, cfg: TransferConfig) -> str:
-    """``exp/report.md`` (and ``exp/fewshot.png``, ``exp/transfer.json``); returns the text."""
+def write_transfer_report(exp: str | Path, lang: str, cfg: TransferConfig,
+                          stage_times: Mapping[str, float] | None = None) -> str:
+    """``exp/report.md`` (and ``exp/fewshot.png``, ``exp/transfer.json``); returns the text.
+
+    ``stage_times``: each stage's wall seconds (:func:`asr.recipe.read_stage_times`), tabled with their sum.
+    """
     from asr.compare import commands_markdown, environment, environment_markdown, read_commands, read_results, to_markdown
 
     exp = Path(exp)
@@ -239,6 +243,10 @@ def write_transfer_report(exp: str | Path, lang: str, cfg: TransferConfig) -> st
     runs += [exp / "band"] if (exp / "band" / "results.json").is_file() else []
     if runs:
         lines += ["## Every run", "", to_markdown(read_results(runs)), ""]
+    if stage_times:
+        lines += ["## Time per stage", "", "| stage | minutes |", "|---|---:|"]
+        lines += [f"| {stage} | {s / 60:.1f} |" for stage, s in stage_times.items()]
+        lines += [f"| **all** | **{sum(stage_times.values()) / 60:.1f}** |", ""]
     commands = read_commands(exp)
     if commands:
         lines += ["## Commands", "", commands_markdown(commands)]

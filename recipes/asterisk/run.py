@@ -66,7 +66,7 @@ from asr.experiments.real_speech import (
     run_openvocab,
     run_zeroshot,
 )
-from asr.recipe import run_recipe
+from asr.recipe import read_stage_times, run_recipe
 from asr.systems import SystemsConfig
 
 log = logging.getLogger("recipes.asterisk")
@@ -209,7 +209,7 @@ def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool
     """``EXP/report.md`` and the plots; printed."""
     from asr.experiments.real_speech_report import write_transfer_report
 
-    print(write_transfer_report(exp, cfg.lang, cfg.transfer_config()))
+    print(write_transfer_report(exp, cfg.lang, cfg.transfer_config(), read_stage_times(exp)))
 
 
 STAGE_FUNCS = {"prepare": prepare, "synth": synth, "lang": lang, "zeroshot": zeroshot, "fewshot": fewshot,
