@@ -88,11 +88,19 @@ def _check_multilingual_stage(exp: Path, cmd: list[str]) -> None:
     n_test = len((ml / "corpus" / "sw" / "test.jsonl").read_text().splitlines())
     assert new["new_word_sentences"] + new["other_sentences"] == n_test and new["new_word_sentences"] > 0
     assert {"char-greedy", "char-lm", "char-g2p", "phone-g2p"} <= set(new)
-    for png in ("wer_vs_minutes.png", "layer_transfer.png"):
+    pretrain = json.loads((ml / "runs" / "pretrain" / "train_summary.json").read_text())
+    for method in ("reptile", "fomaml"):  # meta-learned initializations, the pre-training's batch budget
+        meta = json.loads((ml / "runs" / f"meta-{method}" / "train_summary.json").read_text())
+        assert meta["method"] == method and 0 < meta["batches"] <= pretrain["steps"]
+        for size in ("1min", "2min"):
+            cell = cells[f"meta/{method}/{size}"]
+            assert cell["run"] == f"ft-full-meta-{method}-{size}" and cell["lm"]["utts"] > 0
+            assert cell["dev_curve"] and cell["baseline"]["run"] == f"ft-full-{size}" and "steps_ratio" in cell
+    for png in ("wer_vs_minutes.png", "layer_transfer.png", "meta_steps.png"):
         assert (ml / png).stat().st_size > 1000
     report = (ml / "report.md").read_text()
     for title in ("## Target sw", "## Source languages", "## Layer transfer", "## Progressive column",
-                  "## Speaker-adversarial", "## New words"):
+                  "## Speaker-adversarial", "## New words", "## Meta-learning"):
         assert title in report, title
     # a second call finds every cell done: nothing trains or decodes again
     again = subprocess.run(cmd + ["--stage", "multilingual"], capture_output=True, text=True, cwd=ROOT)

@@ -11,6 +11,7 @@ Usage:
     asr compare EXP [EXP ...]
     asr export EXP/model EXP/model.pt2
     asr finetune --from EXP/model --lang sw --train T.jsonl --dev D.jsonl --out FT --policy head
+    asr meta-train --train en=EN.jsonl --train de=DE.jsonl --out META --method reptile|fomaml
     asr kaldi import DATA_DIR OUT.jsonl --lang en
     asr kaldi export MANIFEST.jsonl DATA_DIR
     asr manifest MANIFEST.jsonl          (summary: hours, speakers, languages; checks audio)
@@ -128,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     from asr.cli.compare import add_compare_arguments
     from asr.cli.export import add_export_arguments
     from asr.cli.finetune import add_finetune_arguments
+    from asr.cli.meta import add_meta_arguments
     from asr.cli.transcribe import add_transcribe_arguments
 
     add_transcribe_arguments(sub.add_parser("transcribe", help="transcribe audio files (txt, json, srt, vtt, tsv)"))
@@ -135,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_arguments(sub.add_parser("export", help="export a CTC model dir to one .pt2 file (torch.export), checked"))
     add_finetune_arguments(sub.add_parser("finetune", help="fine-tune a pre-trained model on a (new) language: "
                                                           "head / top-k / full / l2sp"))
+    add_meta_arguments(sub.add_parser("meta-train", help="meta-learn a multilingual CTC initialization over "
+                                                        "languages: Reptile or first-order MAML"))
     return p
 
 
@@ -287,6 +291,13 @@ def _finetune(args: argparse.Namespace) -> int:
     from asr.cli.finetune import run_finetune
 
     return run_finetune(args)
+
+
+@command("meta-train")
+def _meta_train(args: argparse.Namespace) -> int:
+    from asr.cli.meta import run_meta
+
+    return run_meta(args)
 
 
 @command("export")

@@ -30,6 +30,7 @@ from asr.experiments.multilingual.runs import (
     _run_dir,
     finetune_run_name,
     train_finetuned,
+    train_meta,
     train_monolingual,
     train_sources,
 )
@@ -37,7 +38,7 @@ from asr.text.normalize import normalize
 from asr.text.tokenizer import PhoneTokenizer, load_tokenizer
 
 __all__ = ["cell_scratch", "cell_joint", "cell_finetune", "cell_source", "cell_layers", "cell_progressive",
-           "cell_adversarial", "cell_new_words"]
+           "cell_adversarial", "cell_new_words", "cell_meta", "dev_curve", "steps_to_reach"]
 
 log = logging.getLogger(__package__)  # one logger for the experiment package: asr.experiments.multilingual
 
@@ -178,6 +179,38 @@ def cell_new_words(inp: Inputs, dec: Decoders) -> dict[str, Any] | None:
     return out
 
 
+def dev_curve(inp: Inputs, run: str) -> list[list[float]]:
+    """``[[update, dev WER, dev CER], ...]`` of the target, one point per epoch of ``runs/<run>`` (greedy)."""
+    from asr.train.metrics_log import read_metrics
+
+    rows = read_metrics(_run_dir(inp, run) / "metrics.csv")
+    return [[int(r["step"]), r["wer"], r["cer"]] for r in rows if r["split"] == f"dev/{inp.target}"]
+
+
+def steps_to_reach(curve: list[list[float]], wer: float) -> int | None:
+    """The first update at which ``curve``'s dev WER is at most ``wer`` (``None``: never)."""
+    return next((int(step) for step, w, _ in curve if w <= wer + 1e-9), None)
+
+
+def cell_meta(inp: Inputs, dec: Decoders, minutes: float, method: str) -> dict[str, Any]:
+    """(i) an initialization meta-trained on the sources (Reptile or FOMAML, the pre-training's compute),
+    fully fine-tuned on the target subset like the pre-trained model; beside that fine-tuning, the
+    dev WER against fine-tuning updates of both and the updates this one needs to reach the other's final dev WER."""
+    init = f"meta-{method}"
+    run = finetune_run_name("full", minutes, init)
+    summary = train_finetuned(inp, minutes, "full", init=init)
+    base_run = finetune_run_name("full", minutes)
+    base_summary = train_finetuned(inp, minutes, "full")
+    curve, base = dev_curve(inp, run), dev_curve(inp, base_run)
+    reach = steps_to_reach(curve, base[-1][1]) if base else None
+    return _target_cell(inp, dec, run, summary, minutes, method=method,
+                        meta_train=_train_info(train_meta(inp, method)), dev_curve=curve,
+                        baseline={"run": base_run, "dev_curve": base, "steps": base_summary["steps"]},
+                        steps_to_baseline_final=reach,
+                        steps_ratio=None if reach is None or not base_summary["steps"] else
+                        round(reach / base_summary["steps"], 3))
+
+
 def _cells(inp: Inputs) -> list[tuple[str, Callable[[Decoders], dict[str, Any] | None]]]:
     """Every cell of the configured experiments, in running order: (name, function of the decoders)."""
     cfg, cells = inp.cfg, []
@@ -202,4 +235,7 @@ def _cells(inp: Inputs) -> list[tuple[str, Callable[[Decoders], dict[str, Any] |
         cells.append((f"adversarial/{minutes_label(cfg.transfer_minutes)}", lambda d: cell_adversarial(inp, d)))
     if "new_words" in ex:
         cells.append((f"new_words/{minutes_label(cfg.transfer_minutes)}", lambda d: cell_new_words(inp, d)))
+    if "meta" in ex:
+        cells += [(f"meta/{method}/{minutes_label(m)}", lambda d, m=m, method=method: cell_meta(inp, d, m, method))
+                  for method in cfg.meta_methods for m in minutes]
     return cells

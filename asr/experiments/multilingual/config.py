@@ -19,11 +19,12 @@ from typing import Any
 
 __all__ = ["EXPERIMENTS", "ExperimentConfig", "LanguageData", "recipe_layout", "minutes_label"]
 
-EXPERIMENTS = ("scratch", "joint", "finetune", "sources", "layers", "progressive", "adversarial", "new_words")
+EXPERIMENTS = ("scratch", "joint", "finetune", "sources", "layers", "progressive", "adversarial", "new_words", "meta")
 WORD_BOUNDARY = "|"  # the universal phone tokenizer's token between words
 RESULTS = "results"  # OUT/results/<cell>.json
 RUNS = "runs"  # OUT/runs/<run>/ (train_multilingual directories)
-APPROACHES = ("scratch", "joint", "finetune/head", "finetune/top-k", "finetune/full", "finetune/l2sp")
+APPROACHES = ("scratch", "joint", "finetune/head", "finetune/top-k", "finetune/full", "finetune/l2sp", "meta/reptile",
+              "meta/fomaml")
 DECODE_BATCH_SECONDS = 60.0  # padded audio per decoding batch
 
 
@@ -57,6 +58,13 @@ class ExperimentConfig:
         joint_train: TrainConfig fields on top of ``source_train`` for the joint runs (one per size).
         finetune_train: TrainConfig fields on top of ``train`` for runs that start from the
             pre-trained model (fine-tuning, layer transfer, progressive, adversarial).
+        meta_methods: the ``meta`` experiment's methods (:data:`asr.train.meta.METHODS`): each
+            meta-trains an initialization on the sources with the pre-training's compute (as many
+            forward/backward batches as its updates) and is fine-tuned like it (``full``).
+        meta: :class:`asr.train.meta.MetaConfig` fields for every method (``method`` and
+            ``outer_steps`` are set per run), or per method under its name.
+        meta_train: TrainConfig fields on top of ``source_train`` for the meta-training runs (the outer
+            optimizer's ``lr`` and schedule), or per method under its name.
         lm_order: word n-gram order of the decoding LMs.
         beam, lm_weight, word_score: the lexicon + LM decoder's settings.
     """
@@ -83,6 +91,9 @@ class ExperimentConfig:
     source_train: dict = field(default_factory=dict)
     joint_train: dict = field(default_factory=dict)
     finetune_train: dict = field(default_factory=dict)
+    meta_methods: tuple[str, ...] = ("reptile", "fomaml")
+    meta: dict = field(default_factory=dict)
+    meta_train: dict = field(default_factory=dict)
     lm_order: int = 3
     beam: int = 16
     lm_weight: float = 1.0
@@ -97,6 +108,11 @@ class ExperimentConfig:
         bad = sorted(set(self.policies) - set(POLICIES))
         if bad:
             raise ValueError(f"unknown policy(ies) {bad}; known: {list(POLICIES)}")
+        from asr.train.meta import METHODS
+
+        bad = sorted(set(self.meta_methods) - set(METHODS))
+        if bad:
+            raise ValueError(f"unknown meta method(s) {bad}; known: {list(METHODS)}")
         if not self.minutes or any(m <= 0 for m in self.minutes) or self.transfer_minutes <= 0:
             raise ValueError(f"minutes must be > 0, got {self.minutes} and transfer_minutes {self.transfer_minutes}")
 
@@ -104,6 +120,25 @@ class ExperimentConfig:
     def sizes(self) -> list[float]:
         """Every target size used, ascending (``minutes`` and ``transfer_minutes``)."""
         return sorted({*map(float, self.minutes), float(self.transfer_minutes)})
+
+    def meta_train_config(self, method: str) -> Any:
+        """The :class:`~asr.train.config.TrainConfig` of one method's meta-training run."""
+        from asr.config import from_dict
+        from asr.train.config import TrainConfig
+        from asr.train.meta import METHODS
+
+        shared = {k: v for k, v in self.meta_train.items() if k not in METHODS}
+        return from_dict(TrainConfig, {"progress": False, **self.train, **self.source_train, **shared,
+                                       **self.meta_train.get(method, {})}, source=f"multilingual.meta_train.{method}")
+
+    def meta_config(self, method: str, outer_steps: int) -> Any:
+        """The :class:`~asr.train.meta.MetaConfig` of one method's run."""
+        from asr.config import from_dict
+        from asr.train.meta import METHODS, MetaConfig
+
+        shared = {k: v for k, v in self.meta.items() if k not in METHODS}
+        return from_dict(MetaConfig, {"temperature": self.temperature, **shared, **self.meta.get(method, {}),
+                                      "method": method, "outer_steps": outer_steps}, source=f"multilingual.meta.{method}")
 
     def model_config(self) -> Any:
         """The shared encoder's :class:`~asr.models.ctc.ModelConfig`."""

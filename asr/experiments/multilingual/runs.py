@@ -17,7 +17,7 @@ from typing import Any
 from asr.experiments.multilingual.config import RUNS, minutes_label
 from asr.experiments.multilingual.data import Inputs
 
-__all__ = ["train_monolingual", "train_sources", "train_finetuned", "finetune_run_name"]
+__all__ = ["train_monolingual", "train_sources", "train_meta", "train_finetuned", "finetune_run_name"]
 
 
 def _run_dir(inp: Inputs, name: str) -> Path:
@@ -74,9 +74,25 @@ def train_sources(inp: Inputs, target_minutes: float | None = None) -> dict[str,
                               task_weights=_weights(inp), temperature=inp.cfg.temperature)
 
 
-def finetune_run_name(policy: str, minutes: float) -> str:
-    """``ft-<policy>-<N>min``."""
-    return f"ft-{policy}-{minutes_label(minutes)}"
+def train_meta(inp: Inputs, method: str) -> dict[str, Any]:
+    """An initialization meta-trained on the sources (``runs/meta-<method>``, :func:`asr.train.meta.meta_train`)
+    with the pre-training's compute: as many forward/backward batches as ``runs/pretrain`` made updates."""
+    from asr.train.meta import meta_train
+
+    budget = int(train_sources(inp)["steps"])  # one batch per update (grad_accum 1 in the presets)
+    probe = inp.cfg.meta_config(method, 1)
+    meta = inp.cfg.meta_config(method, max(1, budget // probe.batches_per_step))
+    langs = list(inp.train)
+    phones = inp.phones if inp.cfg.phone_weight > 0 else None
+    return meta_train(dict(inp.train), {lang: inp.dev[lang] for lang in langs}, _run_dir(inp, f"meta-{method}"),
+                      _multilingual_config(inp, langs), inp.cfg.meta_train_config(method), meta,
+                      {lang: inp.tokenizers[lang] for lang in langs}, phone_tokenizer=phones,
+                      task_weights=_weights(inp))
+
+
+def finetune_run_name(policy: str, minutes: float, init: str = "pretrain") -> str:
+    """``ft-<policy>-<N>min`` (from ``runs/pretrain``), ``ft-<policy>-<init>-<N>min`` from another run."""
+    return f"ft-{policy}-{minutes_label(minutes)}" if init == "pretrain" else f"ft-{policy}-{init}-{minutes_label(minutes)}"
 
 
 def train_finetuned(
@@ -87,12 +103,14 @@ def train_finetuned(
     keep_layers: int | None = None,
     progressive: bool = False,
     adversarial: bool = False,
+    init: str = "pretrain",
 ) -> dict[str, Any]:
     """Fine-tune the pre-trained model on the target's ``minutes`` subset.
 
     Args:
         policy: ``head``, ``top-k``, ``full`` or ``l2sp``.
         name: run directory name (default :func:`finetune_run_name`).
+        init: the starting run: ``pretrain`` or ``meta-<method>`` (:func:`train_meta`).
         keep_layers: layer transfer: copy only the first k encoder blocks, the rest fresh.
         progressive: a new encoder column beside the frozen pre-trained one.
         adversarial: add the gradient-reversal speaker classifier.
@@ -101,8 +119,11 @@ def train_finetuned(
     from asr.train.finetune import layer_transfer_rename
     from asr.train.multilingual import train_multilingual
 
-    pre = _run_dir(inp, "pretrain")
-    train_sources(inp)
+    pre = _run_dir(inp, init)
+    if init == "pretrain":
+        train_sources(inp)
+    else:
+        train_meta(inp, init.removeprefix("meta-"))
     cfg, tokenizers, phone_tokenizer, rename = finetune_config(pre / "model", inp.target, inp.tokenizers[inp.target])
     inventory = inp.inventories[inp.target] if cfg.num_phones else None
     cfg = cfg.with_language(inp.target, inp.tokenizers[inp.target].vocab_size, inventory)
@@ -113,7 +134,7 @@ def train_finetuned(
     weights = _weights(inp, domain=inp.cfg.adversarial_weight)
     return train_multilingual(
         {inp.target: inp.subsets[minutes]}, {inp.target: inp.dev[inp.target]},
-        _run_dir(inp, name or finetune_run_name(policy, minutes)), cfg, inp.cfg.train_config("finetune"),
+        _run_dir(inp, name or finetune_run_name(policy, minutes, init)), cfg, inp.cfg.train_config("finetune"),
         tokenizers, phone_tokenizer=phone_tokenizer, task_weights=weights, init_from=pre / "model",
         init_rename=rename, policy=policy, k=inp.cfg.top_k if policy == "top-k" else 0,
         l2sp_alpha=inp.cfg.l2sp_alpha if policy == "l2sp" else 0.0, adversarial=adversarial,
