@@ -140,3 +140,17 @@ def test_augmented_plan_keeps_texts_and_speakers():
     assert alphas and all(0.9 <= x <= 1.1 for x in alphas)
     assert {a.codec for a in aug} - {None} <= {"ulaw", "alaw", "gsm"} and any(a.codec for a in aug)
 
+
+
+def test_festival_reads_accented_text_as_latin1():
+    from asr.data.engines import SynthItem
+    from asr.data.engines.festival import latin1
+
+    assert latin1("perché è così") == "perché è così" and latin1("œuvre ŝ") == "uvre s"
+    engine = get_engine("festival")
+    voices = engine.voices("it") if engine.missing() is None else ()
+    if not voices:
+        pytest.skip("festival with an Italian voice is not installed (tools/install_voices.sh)")
+    # a UTF-8 script stops festival's Italian letter-to-sound rules at the first accented letter
+    syn = engine.synthesize_many([SynthItem("perché è così, l'interno è occupato", voices[0], "it")])[0]
+    assert syn.samples.shape[0] > 0.5 * syn.sample_rate

@@ -6,7 +6,9 @@ listed here: kal, ked, slt, awb, rms (CMU ARCTIC or CMU's own recordings, kept a
 independent check). festival starts slowly (about half a second), so a batch of
 utterances is rendered by one ``festival`` process running a generated Scheme
 script; speed maps to ``Duration_Stretch`` (pitch is left to the voice). No phone
-times are read back. Needs Debian's ``festival`` and ``festvox-*`` packages
+times are read back. festival reads its script as ISO-8859-1: the text is written in
+that encoding (a UTF-8 "è" stops the Italian letter-to-sound rules); characters outside it
+lose their accents or are dropped. Needs Debian's ``festival`` and ``festvox-*`` packages
 (``tools/install_voices.sh``).
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +34,18 @@ TIMEOUT_S = 600
 
 def _scheme_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def latin1(text: str) -> str:
+    """``text`` in ISO-8859-1's repertoire: other characters without their accents (NFKD), or dropped."""
+    out = []
+    for ch in text:
+        try:
+            ch.encode("latin-1")
+            out.append(ch)
+        except UnicodeEncodeError:
+            out.append("".join(c for c in unicodedata.normalize("NFKD", ch) if ord(c) < 256 and not unicodedata.combining(c)))
+    return "".join(out)
 
 
 class FestivalEngine:
@@ -67,10 +82,14 @@ class FestivalEngine:
             lines = []
             for i, it in enumerate(items):
                 lines += [f"(voice_{it.voice})", f"(Parameter.set 'Duration_Stretch {1.0 / it.speed:.4f})",
-                          f"(utt.save.wave (SynthText {_scheme_string(it.text)}) \"{tmp}/{i}.wav\" 'riff)"]
+                          f"(utt.save.wave (SynthText {_scheme_string(latin1(it.text))}) \"{tmp}/{i}.wav\" 'riff)"]
             script = Path(tmp) / "batch.scm"
-            script.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            subprocess.run(["festival", "-b", str(script)], capture_output=True, timeout=TIMEOUT_S, check=True)
+            script.write_text("\n".join(lines) + "\n", encoding="latin-1")
+            done = subprocess.run(["festival", "-b", str(script)], capture_output=True, timeout=TIMEOUT_S)
+            if done.returncode != 0:
+                err = done.stderr.decode("latin-1", "replace").strip().splitlines()
+                raise RuntimeError(f"festival failed (exit {done.returncode}) on a batch of {len(items)} utterances "
+                                   f"({sorted({it.voice for it in items})}): {' | '.join(err[-3:])}")
             out = []
             for i, it in enumerate(items):
                 path = Path(tmp) / f"{i}.wav"
