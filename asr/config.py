@@ -6,6 +6,10 @@ and the key rather than a silently ignored setting. A field whose type is
 itself a dataclass takes a nested block of its own ``key: value`` pairs
 (checked the same way), e.g. ``ModelConfig.features``.
 
+A file may start from another: ``base: default.yaml`` (a path relative to the
+file) reads that one first, and this file's keys go over it, nested mappings
+key by key (a preset that changes one value of a block says only that value).
+
 Usage::
 
     cfg = load_config(TrainConfig, "conf/train.yaml", epochs=3)     # file values, then overrides
@@ -28,9 +32,29 @@ T = TypeVar("T")
 __all__ = ["load_yaml", "from_dict", "load_config", "save_config"]
 
 
-def load_yaml(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a YAML mapping; an empty file is ``{}``. Errors name the file."""
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``; mappings in both are merged key by key, anything else replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) else v
+    return out
+
+
+def load_yaml(path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a YAML mapping; an empty file is ``{}``; ``base: FILE`` (a string) is read first and merged
+    under it. Errors name the file."""
     p = Path(path)
+    if p.resolve() in _seen:
+        raise ValueError(f"{p}: 'base' includes form a cycle ({' -> '.join(map(str, _seen))})")
+    data = _read_yaml(p)
+    base = data.get("base")
+    if isinstance(base, str):
+        rest = {k: v for k, v in data.items() if k != "base"}
+        return _merge(load_yaml(p.parent / base, (*_seen, p.resolve())), rest)
+    return data
+
+
+def _read_yaml(p: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except FileNotFoundError:

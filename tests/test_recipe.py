@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from asr.data.manifest import Utterance, write_manifest
 from asr.recipe import need_corpus, not_implemented, run_recipe, write_report
 from asr.systems import score_hypotheses
@@ -154,3 +156,19 @@ def test_report_of_old_results_json_and_no_commands(tmp_path):
     text = write_report(exp, "old")
     assert "| hybrid | test | - | 2 | 4 | 75.00 (3) | 25.00 (1) | 0.00 (0) | 0.00 (0) | 25.00 (1) | - | 10.00 |" in text
     assert "## Commands" not in text and "## Environment" in text
+
+
+def test_a_preset_can_start_from_another(tmp_path):
+    from asr.config import load_yaml
+
+    (tmp_path / "default.yaml").write_text("lang: en\nhybrid: {epochs: 8, hidden: 64}\ntransfer:\n  minutes: [1, 3]\n")
+    (tmp_path / "more.yaml").write_text("base: default.yaml\nhybrid: {epochs: 2}\ntransfer: {minutes: [10]}\n")
+    assert load_yaml(tmp_path / "more.yaml") == {"lang": "en", "hybrid": {"epochs": 2, "hidden": 64},
+                                                 "transfer": {"minutes": [10]}}
+    (tmp_path / "a.yaml").write_text("base: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("base: a.yaml\n")
+    with pytest.raises(ValueError, match="cycle"):
+        load_yaml(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("base: missing.yaml\n")
+    with pytest.raises(FileNotFoundError, match="missing.yaml"):
+        load_yaml(tmp_path / "c.yaml")
