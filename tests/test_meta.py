@@ -223,3 +223,57 @@ def test_meta_train_cli_writes_a_model_that_finetune_starts_from(corpus, tmp_pat
     with pytest.raises(SystemExit) as e:
         main(["meta-train", "--train", "en", "--out", str(tmp_path / "x")])
     assert e.value.code == 2 and "LANG=MANIFEST" in capsys.readouterr().err
+
+
+DDP_SCRIPT = """
+import sys, torch
+torch.set_num_threads(1)
+sys.path.insert(0, sys.argv[2])
+from test_meta import _ddp_tasks, _model, _mse
+from asr.train.distributed import setup, teardown
+from asr.train.meta import MetaConfig, meta_update
+import copy
+ctx = setup("cpu")
+model = _model()
+cfg = MetaConfig(method=sys.argv[3], inner_steps=2, tasks_per_step=4, inner_lr=0.05, outer_optimizer="sgd")
+tasks = _ddp_tasks()[ctx.rank::ctx.world_size]
+meta_update(model, copy.deepcopy(model), tasks, _mse, cfg, torch.optim.SGD(model.parameters(), lr=0.5), ctx=ctx,
+            num_tasks=4)
+if ctx.rank == 0:
+    torch.save({k: v.detach() for k, v in model.state_dict().items()}, sys.argv[1])
+teardown(ctx)
+"""
+
+
+def _ddp_tasks() -> list[Task]:
+    return [Task(str(i), [_batch(10 * i), _batch(10 * i + 1)], _batch(10 * i + 2)) for i in range(4)]
+
+
+@pytest.mark.parametrize("method", ["reptile", "fomaml"])
+def test_tasks_split_over_two_ddp_ranks_give_the_one_process_update(method, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    model = _model()
+    cfg = MetaConfig(method=method, inner_steps=2, tasks_per_step=4, inner_lr=0.05, outer_optimizer="sgd")
+    meta_update(model, copy.deepcopy(model), _ddp_tasks(), _mse, cfg, torch.optim.SGD(model.parameters(), lr=0.5))
+    script = tmp_path / "ddp_meta.py"
+    script.write_text(DDP_SCRIPT)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tests_dir = str(Path(__file__).resolve().parent)
+    env = {**os.environ, "WORLD_SIZE": "2", "LOCAL_WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
+           "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path / "ddp.pt"), tests_dir, method],
+                              env={**env, "RANK": str(r), "LOCAL_RANK": str(r)}, stderr=subprocess.PIPE, text=True)
+             for r in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err[-3000:]
+    ddp = torch.load(tmp_path / "ddp.pt", weights_only=True)
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(ddp[k], v)

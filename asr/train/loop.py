@@ -533,6 +533,13 @@ def end_epoch(run: Run, epoch: int) -> None:
     barrier(ctx)
 
 
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    """Write ``train_summary.json`` atomically: its presence marks a finished run."""
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
 def finalize(run: Run, wall_s: float) -> dict[str, Any]:
     """Average the last epoch checkpoints, evaluate, write ``OUT/model`` and the summary (rank 0)."""
     ctx, out, cfg = run.ctx, run.out, run.cfg
@@ -564,9 +571,7 @@ def finalize(run: Run, wall_s: float) -> dict[str, Any]:
             "wall_s": wall_s,
         }
         save_model_dir(out / MODEL_DIR, run.model, run.tokenizer, extra={"training": summary})
-        tmp = summary_path.with_name(summary_path.name + ".part")
-        tmp.write_text(json.dumps(summary, indent=2) + "\n")
-        os.replace(tmp, summary_path)
+        write_summary(summary_path, summary)
         log.info("final dev WER %.2f%% -> %s", 100 * dev["wer"], out / MODEL_DIR)
     barrier(ctx)
     return json.loads(summary_path.read_text())

@@ -65,7 +65,7 @@ from asr.text.tokenizer import Tokenizer
 from asr.train import checkpoint as ckpt
 from asr.train.config import TrainConfig
 from asr.train.distributed import DistContext, barrier, setup, teardown
-from asr.train.loop import CHECKPOINTS, MODEL_DIR, SUMMARY_JSON, compute_cmvn
+from asr.train.loop import CHECKPOINTS, MODEL_DIR, SUMMARY_JSON, compute_cmvn, write_summary
 from asr.train.metrics_log import CURVES_PNG, METRICS_CSV, MetricsLog, plot_curves
 from asr.train.multilingual import _evaluate_all, _init_data, _resolve_config
 from asr.train.optim import WarmupSchedule, build_optimizer
@@ -477,9 +477,7 @@ def _finalize(out: Path, ctx: DistContext, model: MultilingualCTC, data: Any, to
             "train_utts_per_lang": per_lang, "skipped": skipped.count, "world_size": ctx.world_size, "wall_s": wall_s,
         }
         save_multilingual_dir(out / MODEL_DIR, model, kept, phone_tokenizer, extra={"training": summary})
-        tmp = summary_path.with_name(summary_path.name + ".part")
-        tmp.write_text(json.dumps(summary, indent=2) + "\n")
-        os.replace(tmp, summary_path)
+        write_summary(summary_path, summary)
         log.info("meta-training done: dev WER %.2f%% -> %s", 100 * summary["dev_wer"], out / MODEL_DIR)
     barrier(ctx)
     return json.loads(summary_path.read_text())

@@ -88,7 +88,16 @@ from asr.train.config import TrainConfig
 from asr.train.distributed import DistContext, barrier, setup, teardown
 from asr.train.evaluate import evaluate
 from asr.train.finetune import apply_policy, dann_lambda, l2sp_penalty, reference_state
-from asr.train.loop import CHECKPOINTS, MODEL_DIR, SUMMARY_JSON, TrainState, fold_loss, resume_or_start, train_one_epoch
+from asr.train.loop import (
+    CHECKPOINTS,
+    MODEL_DIR,
+    SUMMARY_JSON,
+    TrainState,
+    fold_loss,
+    resume_or_start,
+    train_one_epoch,
+    write_summary,
+)
 from asr.train.metrics_log import CURVES_PNG, METRICS_CSV, PLOT_INTERVAL_S, MetricsLog, plot_curves
 from asr.train.optim import build_optimizer
 from asr.train.run_config import save_run_config
@@ -528,9 +537,7 @@ def _finalize(
         }
         save_multilingual_dir(out / MODEL_DIR, run.model, run.tokenizers, phone_tokenizer,
                               extra={"training": summary})
-        tmp = summary_path.with_name(summary_path.name + ".part")
-        tmp.write_text(json.dumps(summary, indent=2) + "\n")
-        os.replace(tmp, summary_path)
+        write_summary(summary_path, summary)
         log.info("final dev WER %.2f%% (mean over languages) -> %s", 100 * res["all"]["wer"], out / MODEL_DIR)
     barrier(ctx)
     return json.loads(summary_path.read_text())
