@@ -177,7 +177,7 @@ def _experiment(tmp_path, monkeypatch, settings=None):
         return SimpleNamespace(system="ctc", decoder_name="lexicon" if lm else "greedy",
                                variant="ctc-lm" if lm else "ctc-greedy")
 
-    def decode_to(recognizer, test, hyp):
+    def decode_to(recognizer, test, hyp, jobs=1):
         hyp.parent.mkdir(parents=True, exist_ok=True)
         ids = [u.id for u in read_manifest(test)]
         hyp.write_text("".join(json.dumps({"id": i, "text": HYPS[recognizer.variant][i]}) + "\n" for i in ids))
