@@ -120,10 +120,9 @@ STAGE_TIMES_JSON = "stage_times.json"
 
 def _record_stage_time(exp: Path, stage: str, seconds: float) -> None:
     """Log a stage's wall time and keep its latest run's in ``exp/stage_times.json`` (stage -> seconds)."""
-    path = exp / STAGE_TIMES_JSON
-    times = json.loads(path.read_text()) if path.is_file() else {}
+    times = read_stage_times(exp)
     times[stage] = round(seconds, 1)
-    path.write_text(json.dumps(times, indent=1) + "\n")
+    (exp / STAGE_TIMES_JSON).write_text(json.dumps(times, indent=1) + "\n")
     log.info("stage %s: %.1f s", stage, seconds)
 
 

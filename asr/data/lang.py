@@ -72,7 +72,7 @@ def prepare_lang(out: str | os.PathLike, train: str | os.PathLike | Sequence[str
                 extend_with_g2p(lex, missing, lang)
         else:
             lex = build_lexicon(words, lang)
-        lex.to_file(lex_path, with_probs=any(lex.prob(w, p) != 1.0 for w in lex for p in lex.pronunciations(w)))
+        lex.to_file(lex_path, with_probs=lex.has_probs)
         log.info("%s: %d words", lex_path, len(lex))
     if lm:
         if not Path(lm).is_file():

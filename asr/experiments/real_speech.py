@@ -70,6 +70,7 @@ log = logging.getLogger(__name__)
 
 REAL_TEST = "real"
 CONDITIONS = ("generic", "prompts")
+MULTI_STARTS = ("scratch", "mono", "pooled")  # the multilingual experiment's starting points
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,9 @@ class TransferConfig:
         if self.multi_langs and not set(self.multi_targets) <= set(self.multi_langs):
             raise ValueError(f"transfer.multi_targets {list(self.multi_targets)} must be among multi_langs "
                              f"{list(self.multi_langs)}")
+        bad = [s for s in self.multi_starts if s not in MULTI_STARTS]
+        if bad:
+            raise ValueError(f"transfer.multi_starts: unknown {bad}; known: {list(MULTI_STARTS)}")
         if self.multi_condition not in CONDITIONS:
             raise ValueError(f"transfer.multi_condition {self.multi_condition!r}: not one of {list(CONDITIONS)}")
         if self.domain_condition not in self.conditions:
@@ -534,6 +538,17 @@ def run_domain(exp: Path, real: RealData, lexicon: Path, lm: Path, cfg: Transfer
 # ---------------------------------------------------------------------------
 
 
+def _size_curves(root: Path, sizes: Sequence[float]) -> dict[str, list[list[float]]]:
+    """``{variant: [[minutes, wer, cer], ...]}`` of the runs ``root/<N>min`` (:func:`size_dir`) that exist."""
+    curves: dict[str, list[list[float]]] = {}
+    for minutes in sizes:
+        path = size_dir(root, minutes) / RESULTS_JSON
+        if path.is_file():
+            for variant, per in json.loads(path.read_text()).items():
+                curves.setdefault(variant, []).append([float(minutes), per[REAL_TEST]["wer"], per[REAL_TEST]["cer"]])
+    return curves
+
+
 def collect(exp: Path, cfg: TransferConfig) -> dict[str, Any]:
     """Every run's real-test WER / CER: ``{"zeroshot": {condition: {variant: {...}}}, "fewshot":
     {start: {variant: [[minutes, wer, cer], ...]}}, "openvocab": {run: {variant: {"domain", "open"}}},
@@ -558,13 +573,7 @@ def collect(exp: Path, cfg: TransferConfig) -> dict[str, Any]:
                 e = per[REAL_TEST]
                 curves.setdefault(variant, []).append([round(60 * e["train_hours"], 2), e["wer"], e["cer"]])
         out["fewshot"][start] = {v: sorted(pts) for v, pts in curves.items()}
-    out["domain"] = {}
-    for minutes in cfg.domain_minutes:
-        path = size_dir(exp / "domain", minutes) / RESULTS_JSON
-        if path.is_file():
-            for variant, per in json.loads(path.read_text()).items():
-                out["domain"].setdefault(variant, []).append([float(minutes), per[REAL_TEST]["wer"],
-                                                              per[REAL_TEST]["cer"]])
+    out["domain"] = _size_curves(exp / "domain", cfg.domain_minutes)
     band = exp / "band" / RESULTS_JSON
     if band.is_file():
         out["band"] = {v: rates(per[REAL_TEST]) for v, per in json.loads(band.read_text()).items()}
@@ -576,13 +585,7 @@ def collect(exp: Path, cfg: TransferConfig) -> dict[str, Any]:
             closed, opened = json.loads(base.read_text()), json.loads(path.read_text())
             out["openvocab"][run] = {v: {"domain": rates(closed[v][REAL_TEST]), "open": rates(e[REAL_TEST])}
                                      for v, e in opened.items() if v in closed}
-    out["multilingual"] = {}
-    for target in cfg.multi_targets:
-        for minutes in cfg.multi_minutes:
-            path = size_dir(exp / "multilingual" / target, minutes) / RESULTS_JSON
-            if path.is_file():
-                for variant, per in json.loads(path.read_text()).items():
-                    out["multilingual"].setdefault(target, {}).setdefault(variant, []).append(
-                        [float(minutes), per[REAL_TEST]["wer"], per[REAL_TEST]["cer"]])
+    multi = {t: _size_curves(exp / "multilingual" / t, cfg.multi_minutes) for t in cfg.multi_targets}
+    out["multilingual"] = {t: curves for t, curves in multi.items() if curves}
     (exp / "transfer.json").write_text(json.dumps(out, indent=1) + "\n")
     return out

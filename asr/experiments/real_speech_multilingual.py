@@ -39,6 +39,7 @@ from typing import Any
 from asr.config import from_dict
 from asr.data.manifest import read_manifest, subset_manifest, total_duration, write_manifest
 from asr.experiments.real_speech import (
+    MULTI_STARTS,
     REAL_TEST,
     RealData,
     TransferConfig,
@@ -54,7 +55,7 @@ __all__ = ["STARTS", "pooled_lexicon", "make_multilingual_data", "run_multilingu
 
 log = logging.getLogger(__name__)
 
-STARTS = ("scratch", "mono", "pooled")
+STARTS = MULTI_STARTS
 
 
 def pooled_lexicon(lexicons: Sequence[Lexicon]) -> Lexicon:
@@ -86,13 +87,14 @@ def make_multilingual_data(exp: Path, reals: Mapping[str, RealData], cfg: Transf
         out[lang] = (train, lexicon, lm)
     pooled = root / "pooled"
     pooled.mkdir(parents=True, exist_ok=True)
-    write_manifest(pooled / "train.jsonl", [u for train, _, _ in out.values() for u in read_manifest(train)])
-    lex = pooled_lexicon([Lexicon.from_file(lexicon) for _, lexicon, _ in out.values()])
-    lex.to_file(pooled / "lexicon.txt", with_probs=any(lex.prob(w, p) != 1.0 for w in lex for p in lex.pronunciations(w)))
+    utts = {lang: read_manifest(train) for lang, (train, _, _) in out.items()}
+    lexicons = {lang: Lexicon.from_file(lexicon) for lang, (_, lexicon, _) in out.items()}
+    write_manifest(pooled / "train.jsonl", [u for us in utts.values() for u in us])
+    lex = pooled_lexicon(list(lexicons.values()))
+    lex.to_file(pooled / "lexicon.txt", with_probs=lex.has_probs)
     info = {"langs": list(out), "lexicon_words": len(lex), "phones": len(lex.phones()),
-            "phones_per_lang": {lang: len(Lexicon.from_file(lexicon).phones()) for lang, (_, lexicon, _) in out.items()},
-            "train_hours": {lang: round(total_duration(read_manifest(train)) / 3600, 4)
-                            for lang, (train, _, _) in out.items()}}
+            "phones_per_lang": {lang: len(x.phones()) for lang, x in lexicons.items()},
+            "train_hours": {lang: round(total_duration(us) / 3600, 4) for lang, us in utts.items()}}
     (pooled / "info.json").write_text(json.dumps(info, indent=1) + "\n")
     log.info("multilingual data: %s", info)
     return out
@@ -121,9 +123,6 @@ def run_multilingual(exp: Path, reals: Mapping[str, RealData], data: Mapping[str
     from asr.train.hybrid import HybridFinetuneConfig, finetune_hybrid
 
     root = exp / "multilingual"
-    bad = [s for s in cfg.multi_starts if s not in STARTS]
-    if bad:
-        raise ValueError(f"transfer.multi_starts: unknown {bad}; known: {list(STARTS)}")
     ft_cfg = from_dict(HybridFinetuneConfig, cfg.hybrid_finetune, source="transfer.hybrid_finetune")
     pooled = root / "pooled" / "hybrid" / "model"
     pooled_s = _train(root / "pooled" / "train.jsonl", root / "pooled" / "lexicon.txt", pooled, cfg.hybrid) \

@@ -121,7 +121,7 @@ def save_hybrid(out: str | os.PathLike, model: HybridModel, gmm: DiagGmm | None 
     model.topo.save(out / "topology.json")
     SymbolTable(model.topo.phones).to_file(out / "phones.txt")
     lex = model.lexicon
-    lex.to_file(out / "lexicon.txt", with_probs=any(lex.prob(w, p) != 1.0 for w in lex for p in lex.pronunciations(w)))
+    lex.to_file(out / "lexicon.txt", with_probs=lex.has_probs)
     if model.lm is not None:
         model.lm.to_arpa(out / "lm.arpa")
     if model.phone_lm is not None:
@@ -188,6 +188,6 @@ def with_vocabulary(model_dir: str | os.PathLike, out: str | os.PathLike, lexico
             shutil.copyfile(f, dst / f.name)
     topo = HmmTopology.load(src / "topology.json")
     lex, lost = usable_lexicon(Lexicon.from_file(lexicon), topo.phones)
-    lex.to_file(dst / "lexicon.txt", with_probs=any(lex.prob(w, p) != 1.0 for w in lex for p in lex.pronunciations(w)))
+    lex.to_file(dst / "lexicon.txt", with_probs=lex.has_probs)
     shutil.copyfile(lm, dst / "lm.arpa")
     return lost

@@ -156,6 +156,11 @@ class Lexicon:
                     raise ValueError(f"{where}: {e}") from None
         return lexicon
 
+    @property
+    def has_probs(self) -> bool:
+        """Whether any pronunciation has a probability other than 1 (then ``to_file`` should write them)."""
+        return any(prob != 1.0 for prons in self._entries.values() for prob in prons.values())
+
     def to_file(self, path: str | PathLike[str], with_probs: bool = False) -> None:
         """Write ``word phone ...`` lines (``word prob phone ...`` with ``with_probs``),
         words in insertion order, each word's pronunciations preferred first."""

@@ -11,7 +11,10 @@ import argparse
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["TrainConfig", "add_train_options", "train_config_from_args"]
 
@@ -93,6 +96,10 @@ class TrainConfig:
             raise ValueError(f"amp must be 'auto', 'bf16' or 'none', got {self.amp!r}")
         if self.epochs < 1 and self.max_steps < 1:
             raise ValueError("need epochs >= 1 or max_steps >= 1")
+
+    def autocast(self, device: torch.device) -> bool:
+        """bf16 autocast on: ``amp == "bf16"``, or ``"auto"`` on CUDA."""
+        return self.amp == "bf16" or (self.amp == "auto" and device.type == "cuda")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON/YAML-safe dict (tuples as lists)."""

@@ -200,7 +200,7 @@ class Run:
     @property
     def amp(self) -> bool:
         """bf16 autocast on: ``amp == "bf16"``, or ``"auto"`` on CUDA."""
-        return self.cfg.amp == "bf16" or (self.cfg.amp == "auto" and self.ctx.device.type == "cuda")
+        return self.cfg.autocast(self.ctx.device)
 
 
 def write_run_config(

@@ -191,9 +191,9 @@ def meta_update(
     names = [n for n, p in model.named_parameters() if p.requires_grad]
     meta_params = dict(model.named_parameters())
     fast_params = dict(fast.named_parameters())
-    float_buffers = [n for n, b in model.named_buffers() if b.is_floating_point()]
+    inner_params = [fast_params[n] for n in names]
     grads = {n: torch.zeros_like(meta_params[n]) for n in names}
-    buffers = {n: torch.zeros_like(b) for n, b in model.named_buffers() if n in float_buffers}
+    buffers = {n: torch.zeros_like(b) for n, b in model.named_buffers() if b.is_floating_point()}
     total = num_tasks or len(tasks)
     sums = torch.zeros(3, dtype=torch.float64, device=meta_params[names[0]].device)  # support loss, query loss, tasks
     for task in tasks:
@@ -202,15 +202,15 @@ def meta_update(
                              + (", no query batch" if cfg.method == "fomaml" and task.query is None else ""))
         fast.load_state_dict(model.state_dict())
         fast.train()
-        inner = _inner_optimizer([fast_params[n] for n in names], cfg)
+        inner = _inner_optimizer(inner_params, cfg)
         for batch in task.support:
             inner.zero_grad(set_to_none=True)
             loss = loss_fn(fast, batch)
             loss.backward()
             if clip_grad_norm > 0:
-                nn.utils.clip_grad_norm_([fast_params[n] for n in names], clip_grad_norm)
+                nn.utils.clip_grad_norm_(inner_params, clip_grad_norm)
             inner.step()
-            sums[0] += float(loss.detach()) / cfg.inner_steps
+            sums[0] += loss.detach().double() / cfg.inner_steps  # no device sync per step
         with torch.no_grad():
             if cfg.method == "reptile":
                 for n in names:
@@ -219,7 +219,7 @@ def meta_update(
             inner.zero_grad(set_to_none=True)
             loss = loss_fn(fast, task.query)
             loss.backward()
-            sums[1] += float(loss.detach())
+            sums[1] += loss.detach().double()
             with torch.no_grad():
                 for n in names:
                     if fast_params[n].grad is not None:
@@ -403,7 +403,7 @@ def meta_train(
     fast = copy.deepcopy(model)
     sampler = TaskSampler(data.train, AudioDataset(data.train, transform=data.transform), train_cfg.max_batch_seconds,
                           meta.temperature, train_cfg.seed)
-    amp = train_cfg.amp == "bf16" or (train_cfg.amp == "auto" and ctx.device.type == "cuda")
+    amp = train_cfg.autocast(ctx.device)
     loss_fn = _loss_fn(ctx.device, amp, dict(task_weights or {}), train_cfg.ctc_impl)
     if ctx.is_main:
         log.info("meta-training (%s) over %s: %d outer steps x %d tasks x %d batches, %.2f M params",
