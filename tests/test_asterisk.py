@@ -270,6 +270,13 @@ def test_recipe_runs_every_stage_on_the_fixture(corpus: Path, tmp_path: Path):
                        ).read_text())["lang"] == "es"
     times = json.loads((exp / "stage_times.json").read_text())
     assert list(times) == ["prepare", "synth", "lang", "zeroshot", "fewshot", "band", "domain", "openvocab",
-                           "multilingual", "report"] and all(t >= 0 for t in times.values())
+                           "multilingual", "speaker", "report"] and all(t >= 0 for t in times.values())
     assert "## Time per stage" in report and "| multilingual |" in report  # the report's own time comes after it
     assert "## Multilingual" in report and (exp / "multilingual.png").stat().st_size > 1000
+    # few-shot speaker adaptation: the real speaker and espeak-ng's held-out test voice, 1 and 2 utterances
+    for name in ("real", "espeak"):
+        runs = json.loads((exp / "speaker" / name / "results.json").read_text())["runs"]
+        assert [(r["utts"], r["method"]) for r in runs] == [(0, "none"), (1, "lhuc"), (2, "lhuc")], name
+    voice = {json.loads(line)["speaker"] for line in open(exp / "speaker" / "espeak" / "audio" / "pool.jsonl")}
+    assert voice == {"en-heldout-espeak"}
+    assert "## Few-shot speaker adaptation" in report and (exp / "speaker.png").stat().st_size > 1000

@@ -84,7 +84,7 @@ def test_align_manifest(trained, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("layers", ["head", "full"])
+@pytest.mark.parametrize("layers", ["head", "full", "lhuc"])
 def test_finetune_adapts_from_the_pretrained_weights(trained, tmp_path, layers):
     from safetensors.torch import load_file
 
@@ -102,6 +102,15 @@ def test_finetune_adapts_from_the_pretrained_weights(trained, tmp_path, layers):
     changed = {k for k in weights if not torch.equal(before[k], after[k])}
     if layers == "head":
         assert changed and all(k.split(".")[:-1] == weights[-1].split(".")[:-1] for k in changed)
+    elif layers == "lhuc":  # scales folded into the batch norms: their weight and bias only, the same factor
+        model = load_hybrid(root / "model").classifier
+        norms = {name for name, m in model.named_modules() if isinstance(m, torch.nn.BatchNorm1d)}
+        assert changed and {k.rsplit(".", 1)[0] for k in changed} <= norms and set(after) == set(before)
+        for name in norms:
+            w0, w1 = before[f"{name}.weight"], after[f"{name}.weight"]
+            b0, b1 = before[f"{name}.bias"], after[f"{name}.bias"]
+            scale = w1 / w0
+            assert torch.allclose(b1, b0 * scale, atol=1e-5) and bool(((scale > 0) & (scale < 2)).all())
     else:
         assert len(changed) > 2
     assert not torch.equal(before["log_prior"], after["log_prior"])  # priors of the new audio
@@ -124,3 +133,30 @@ def test_with_vocabulary_swaps_lexicon_and_lm_and_drops_unknown_phones(trained, 
     assert "zzyzx" not in model.lexicon and len(model.lexicon) == len(lex) - 1
     hyp = HybridRecognizer(model).transcribe([load_audio(read_manifest(lang_dir / "test.jsonl")[0].audio)])[0]
     assert all(w in model.lexicon for w in hyp.text.split())
+
+
+@pytest.mark.slow
+def test_speaker_adaptation_runs_every_count_and_method_and_resumes(trained, tmp_path):
+    from asr.experiments.speaker_adapt import (SpeakerAdaptConfig, plot_speaker_adaptation, run_speaker_adaptation,
+                                               speaker_table)
+
+    root, lang_dir, _ = trained
+    # the pool (dev) holds 3 utterances: the last run takes them all
+    cfg = SpeakerAdaptConfig(counts=(2, 5), methods={"head": {}, "lhuc": {"lr": 0.05}},
+                             finetune={"epochs": 1, "realign_rounds": 0, "batch_chunks": 16})
+    out = run_speaker_adaptation(tmp_path / "spk", root / "model", lang_dir / "dev.jsonl", lang_dir / "test.jsonl",
+                                 None, None, cfg, speaker="dev voices")
+    keys = [(r["utts"], r["method"]) for r in out["runs"]]
+    assert keys == [(0, "none"), (2, "head"), (2, "lhuc"), (3, "head"), (3, "lhuc")]
+    assert all(0 <= r["wer"] <= 150 and r["minutes"] >= 0 for r in out["runs"])
+    assert set(read_manifest(tmp_path / "spk" / "2utt" / "train.jsonl")) <= set(
+        read_manifest(lang_dir / "dev.jsonl"))  # nested subsets
+    # a second call reuses every finished run (no model is trained again)
+    stamp = (tmp_path / "spk" / "5utt" / "lhuc" / "model" / "model.safetensors").stat().st_mtime_ns
+    again = run_speaker_adaptation(tmp_path / "spk", root / "model", lang_dir / "dev.jsonl", lang_dir / "test.jsonl",
+                                   None, None, cfg, speaker="dev voices")
+    assert again["runs"] == out["runs"]
+    assert (tmp_path / "spk" / "5utt" / "lhuc" / "model" / "model.safetensors").stat().st_mtime_ns == stamp
+    table = speaker_table({"dev voices": out})
+    assert "| dev voices | lhuc |" in table and "3 utts" in table
+    assert plot_speaker_adaptation({"dev voices": out}, tmp_path / "s.png").stat().st_size > 1000

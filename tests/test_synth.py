@@ -149,3 +149,21 @@ def test_train_texts_replace_generated_sentences_in_train_only(tmp_path):
     with pytest.raises(ValueError, match="empty.txt: no sentences"):
         plan_split(SynthConfig(train_texts=str(tmp_path / "empty.txt")), "en", "train",
                    make_speakers("en", "train", 2, 0))
+
+
+def test_render_voice_says_the_given_sentences_deterministically(tmp_path):
+    from asr.data.synth import Speaker, render_voice
+
+    spk = Speaker(id="en-heldout-espeak", lang="en", voice="en-us+m3", pitch=50, pitch_range=50, speed=1.0,
+                  gain_db=-6.0)
+    texts = {"pool": ["the cat sat", "a dog ran home"], "test": ["one more time"]}
+    a = render_voice(tmp_path / "a", spk, texts, seed=3, jobs=1)
+    b = render_voice(tmp_path / "b", spk, texts, seed=3, jobs=1)
+    assert set(a) == {"pool", "test"}
+    for split, lines in texts.items():
+        utts = read_manifest(a[split])
+        assert [u.text for u in utts] == lines and {u.speaker for u in utts} == {spk.id}
+        for u, v in zip(utts, read_manifest(b[split])):
+            assert u.duration > 0.5 and Path(u.audio).read_bytes() == Path(v.audio).read_bytes()
+    stamp = a["pool"].stat().st_mtime_ns  # a split whose manifest exists is kept
+    assert render_voice(tmp_path / "a", spk, texts, seed=3)["pool"].stat().st_mtime_ns == stamp

@@ -403,6 +403,51 @@ def check_engines(engines: tuple[str, ...], skip_missing: bool = False) -> tuple
     return tuple(usable)
 
 
+def render_voice(out: str | os.PathLike, speaker: Speaker, texts: dict[str, list[str]], seed: int = 0,
+                 jobs: int | None = None) -> dict[str, Path]:
+    """One speaker saying given sentences, clean (no noise, room or channel): ``out/<split>.jsonl`` per split.
+
+    For adaptation to one voice: ``texts`` maps a split name to its sentences, each rendered once
+    in the speaker's habitual prosody with the per-utterance variation of :func:`plan_split`
+    (deterministic from ``seed``). A split whose manifest exists is left as it is.
+
+    Returns:
+        ``{split: manifest path}``.
+    """
+    out = Path(out)
+    check_engines((speaker.engine,))
+    manifests: dict[str, Path] = {}
+    todo: dict[str, list[UttSpec]] = {}
+    for split, lines in texts.items():
+        manifests[split] = out / f"{split}.jsonl"
+        if manifests[split].is_file():
+            continue
+        rng = random.Random(_derive_seed(seed, "voice", speaker.id, split))
+        specs = []
+        for i, text in enumerate(lines):
+            uid = f"{speaker.id}-{split}-{i:05d}"
+            specs.append(UttSpec(
+                id=uid, lang=speaker.lang, split=split, text=text, speaker=speaker,
+                speed=round(min(max(speaker.speed * rng.uniform(0.9, 1.1), SPEED_RANGE[0]), SPEED_RANGE[1]), 4),
+                pitch=min(100, max(0, speaker.pitch + rng.randint(-6, 6))),
+                gain_db=round(speaker.gain_db + rng.uniform(-3, 3), 2),
+                lead_s=round(rng.uniform(0.1, 0.4), 3), tail_s=round(rng.uniform(0.1, 0.4), 3), snr_db=None,
+                noise_color=0.0, rt60_s=None, seed=_derive_seed(seed, "utt", uid), wav_path=f"wav/{split}/{uid}.wav"))
+        todo[split] = specs
+    if not todo:
+        return manifests
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = mp.get_context("forkserver")
+    with ctx.Pool(jobs or os.cpu_count() or 1, maxtasksperchild=1) as pool:
+        for split, specs in todo.items():
+            shards = [(specs[i : i + SHARD_SIZE], str(out)) for i in range(0, len(specs), SHARD_SIZE)]
+            rendered = [r for part in pool.imap(_render_shard, shards) for r in part]
+            _write_jsonl(manifests[split], [
+                {"id": s.id, "audio": s.wav_path, "duration": r.duration, "text": s.text, "lang": s.lang,
+                 "speaker": speaker.id} for s, r in zip(specs, rendered)])
+    return manifests
+
+
 def generate(out: str | os.PathLike, cfg: SynthConfig, jobs: int | None = None, progress: bool = True) -> dict:
     """Write the corpus under ``out`` and return its statistics.
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from asr.experiments.real_speech import REAL_TEST, TransferConfig, collect, minutes_label
+from asr.experiments.speaker_adapt import plot_speaker_adaptation, read_speaker_results, speaker_table
 
 __all__ = ["write_transfer_report", "plot_fewshot", "plot_multilingual", "check_targets"]
 
@@ -236,10 +237,18 @@ def write_transfer_report(exp: str | Path, lang: str, cfg: TransferConfig,
         lines.append("")
     if results.get("multilingual"):
         lines += _multilingual_lines(exp, cfg, results["multilingual"])
+    speakers = read_speaker_results(sorted((p.parent.name, p.parent) for p in exp.glob("speaker/*/results.json")))
+    if speakers:
+        plot_speaker_adaptation(speakers, exp / "speaker.png")
+        lines += ["## Few-shot speaker adaptation (hybrid)", "",
+                  f"The zero-shot model (`zeroshot/{Path(next(iter(speakers.values()))['base']).parts[-3]}`) adapted "
+                  "to one speaker from N of its utterances; test WER % (CER %) on the speaker's held-out prompts, "
+                  "domain LM. `full`: every weight; `head`: the output layer; `lhuc`: a scale per hidden unit. "
+                  "Plot: `speaker.png`.", "", speaker_table(speakers)]
     targets = check_targets(results)
     if targets:
         lines += ["## Targets", "", *targets, ""]
-    runs = sorted(p.parent for p in exp.glob("*/*/results.json") if p.parent.parent.name not in ("openvocab", "domain"))
+    runs = sorted(p.parent for p in exp.glob("*/*/results.json") if p.parent.parent.name not in ("openvocab", "domain", "speaker"))
     runs += [exp / "band"] if (exp / "band" / "results.json").is_file() else []
     if runs:
         lines += ["## Every run", "", to_markdown(read_results(runs)), ""]

@@ -67,6 +67,7 @@ from asr.models.frame_classifier import (
     scaled_loglikes,
 )
 from asr.models.hybrid import SYSTEM, HybridModel, load_hybrid, save_hybrid, usable_lexicon
+from asr.models.lhuc import add_lhuc, fold_lhuc
 from asr.text.g2p import extend_with_g2p
 from asr.text.lexicon import Lexicon
 from asr.text.normalize import normalize
@@ -349,6 +350,9 @@ def train_hybrid(
 # ---------------------------------------------------------------------------
 
 
+FINETUNE_LAYERS = ("full", "head", "lhuc")
+
+
 @dataclass(frozen=True)
 class HybridFinetuneConfig:
     """Adapting a trained hybrid model to new audio (another voice, a real speaker).
@@ -356,8 +360,9 @@ class HybridFinetuneConfig:
     Attributes:
         epochs: cross-entropy epochs on the alignments the pre-trained model makes of the new audio.
         lr: peak learning rate (lower than from scratch: the weights are a good start).
-        layers: ``full`` (every layer) or ``head`` (the output layer's weights only; the batch-norm
-            statistics follow the new audio either way).
+        layers: ``full`` (every layer), ``head`` (the output layer's weights only) or ``lhuc`` (a
+            scale per hidden unit, :mod:`asr.models.lhuc`, folded into the batch norms when done); the
+            batch-norm statistics follow the new audio in every case.
         realign_rounds, realign_epochs: rounds of re-aligning with the adapted model, epochs after each.
         batch_chunks: chunks per minibatch.
         lm_order: the word n-gram of the new training text saved with the model.
@@ -427,8 +432,8 @@ def finetune_hybrid(
         The training log (``out_dir/train_log.json``), with ``init_from``.
     """
     cfg = cfg or HybridFinetuneConfig()
-    if cfg.layers not in ("full", "head"):
-        raise ValueError(f"hybrid fine-tuning: layers must be 'full' or 'head', not {cfg.layers!r}")
+    if cfg.layers not in FINETUNE_LAYERS:
+        raise ValueError(f"hybrid fine-tuning: layers must be one of {FINETUNE_LAYERS}, not {cfg.layers!r}")
     t_start = time.perf_counter()
     torch.manual_seed(cfg.seed)
     init, out = Path(init_dir), Path(out_dir)
@@ -462,6 +467,8 @@ def finetune_hybrid(
         unlabeled = list(unl_feats.values())
     if cfg.layers == "head":
         _freeze_all_but_output(classifier)
+    elif cfg.layers == "lhuc":
+        add_lhuc(classifier)
     history: list[dict[str, Any]] = []
     prior = model.log_prior
     t0 = time.perf_counter()
@@ -479,8 +486,7 @@ def finetune_hybrid(
                                       unlabeled=unlabeled, adversarial_weight=cfg.adversarial_weight)
         history += [{"round": round_, **h} for h in hist]
         prior = posterior_log_priors(classifier, [feats[i] for i in ali_ids])
-    for prm in classifier.parameters():
-        prm.requires_grad_(True)
+    fold_lhuc(classifier)  # LHUC scales into the batch norms; every parameter trainable again
     model.log_prior = prior
     model.lm = train_ngram([words[i] for i in ids], cfg.lm_order, vocab=lex.words())
     model.train_config = {**model.train_config, "finetune": dataclasses.asdict(cfg), "init_from": str(init)}

@@ -30,6 +30,10 @@ Stages (``--stage`` / ``--stop-stage``):
               (a shared IPA phone set), against the target language's synthetic speech alone and against
               no synthetic speech, each fine-tuned on 0 and 3 minutes of the target's real speaker
               -> EXP/multilingual/<target>/<N>min (asr.experiments.real_speech_multilingual)
+    speaker   (hybrid; presets with a ``speaker:`` block, e.g. ``--preset speaker``) few-shot speaker adaptation
+              of the zero-shot model from 10, 30, 100 utterances (full, output layer, LHUC) to the real
+              speaker and to held-out synthetic voices (each engine's test voice saying the same prompts)
+              -> EXP/speaker/<name> (asr.experiments.speaker_adapt)
     report    EXP/report.md, EXP/fewshot.png: every table (asr.compare) and the curves
 
 The audio stays where the packages put it (8 kHz); every reader resamples it to 16 kHz on load, so
@@ -46,6 +50,7 @@ from pathlib import Path
 
 from asr.config import from_dict
 from asr.data.corpora import write_splits
+from asr.data.manifest import read_manifest
 from asr.data.corpora.asterisk import (
     DEFAULT_ROOT,
     apt_command,
@@ -85,6 +90,7 @@ class RecipeConfig(SystemsConfig):
     published_splits: bool = True  # use recipes/asterisk/splits/<lang>.tsv when it exists
     jobs: int = 0  # synthesis workers; 0 = all cores
     transfer: dict = field(default_factory=dict)  # asr.experiments.real_speech.TransferConfig fields
+    speaker: dict = field(default_factory=dict)  # the speaker stage: SpeakerStage fields (empty: no such stage)
 
     def transfer_config(self) -> TransferConfig:
         """The ``transfer:`` block, with the preset's ``systems`` and ``hybrid`` unless it sets its own."""
@@ -205,6 +211,61 @@ def multilingual(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force
     run_multilingual(exp, reals, data, tcfg, force)
 
 
+@dataclass(frozen=True)
+class SpeakerStage:
+    """The ``speaker:`` block: which model adapts to whom (the rest: SpeakerAdaptConfig fields)."""
+
+    base: str = "prompts"  # the zero-shot condition whose hybrid model adapts
+    real: bool = True  # adapt to the real speaker (pool: the training prompts; test: the test prompts)
+    engines: tuple[str, ...] = ("mbrola",)  # each engine's test voice says the same prompts (installed ones)
+    adapt: dict = field(default_factory=dict)  # asr.experiments.speaker_adapt.SpeakerAdaptConfig fields
+
+
+def _heldout_voice(exp: Path, cfg: RecipeConfig, engine: str, seed: int):
+    """The engine's first test speaker in the recipe's language, checked absent from every training set."""
+    import dataclasses
+
+    from asr.data.synth import make_speakers
+
+    spk = make_speakers(cfg.lang, "test", 1, seed, (engine,))[0]
+    for path in sorted((exp / "synth").glob(f"*/{cfg.lang}/speakers.jsonl")):
+        for row in map(json.loads, path.read_text().splitlines()):
+            if "-train-" in row["id"] and row.get("engine", "espeak") == engine and row["voice"] == spk.voice:
+                raise ValueError(f"speaker: {engine} voice {spk.voice!r} is a training speaker in {path}")
+    return dataclasses.replace(spk, id=f"{cfg.lang}-heldout-{engine}")
+
+
+def speaker(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """Few-shot speaker adaptation of the zero-shot hybrid model: the real speaker, held-out synthetic voices."""
+    from asr.data.synth import render_voice
+    from asr.experiments.speaker_adapt import SpeakerAdaptConfig, run_speaker_adaptation
+
+    if not cfg.speaker or "hybrid" not in cfg.systems:
+        log.info("speaker: no speaker block in the preset (try --preset speaker) or no hybrid system; skipped")
+        return
+    stage = from_dict(SpeakerStage, cfg.speaker, source="speaker")
+    adapt = from_dict(SpeakerAdaptConfig, stage.adapt, source="speaker.adapt")
+    real = _real(exp, cfg)
+    base = exp / "zeroshot" / stage.base / "hybrid" / "model"
+    if not (base / "config.json").is_file():
+        raise FileNotFoundError(f"{base}: no model (run the zeroshot stage first)")
+    lexicon, lm = exp / "lang" / "lexicon.txt", exp / "lang" / "lm.arpa"
+    if stage.real:
+        run_speaker_adaptation(exp / "speaker" / "real", base, real.train, real.test, lexicon, lm, adapt,
+                               speaker=f"{cfg.lang} real speaker", force=force)
+    texts = {"pool": [u.text for u in read_manifest(real.train)], "test": [u.text for u in read_manifest(real.test)]}
+    for engine in stage.engines:
+        try:
+            spk = _heldout_voice(exp, cfg, engine, adapt.seed)
+            manifests = render_voice(exp / "speaker" / engine / "audio", spk, texts, seed=adapt.seed,
+                                     jobs=cfg.jobs or None)
+        except ValueError as e:  # an engine or voice not installed
+            log.warning("speaker: %s; going on without %s", e, engine)
+            continue
+        run_speaker_adaptation(exp / "speaker" / engine, base, manifests["pool"], manifests["test"], lexicon, lm,
+                               adapt, speaker=f"{engine} {spk.voice} (held out)", force=force)
+
+
 def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
     """``EXP/report.md`` and the plots; printed."""
     from asr.experiments.real_speech_report import write_transfer_report
@@ -214,7 +275,7 @@ def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool
 
 STAGE_FUNCS = {"prepare": prepare, "synth": synth, "lang": lang, "zeroshot": zeroshot, "fewshot": fewshot,
                "band": band, "domain": domain, "openvocab": openvocab, "multilingual": multilingual,
-               "report": report}
+               "speaker": speaker, "report": report}
 
 
 def main(argv: list[str] | None = None) -> int:
