@@ -4,6 +4,7 @@ in the corpus's own layout, with speech synthesized by espeak-ng, and the recipe
 from __future__ import annotations
 
 import json
+import logging
 import random
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import torch
 
 from asr.audio import SAMPLE_RATE, resample
 from asr.cli.compare import main as compare_main
+from asr.data.corpora import CorpusError, select_splits
 from asr.data.corpora.timit import PHONES_39 as FOLD_39
 from asr.data.manifest import read_manifest
 from asr.espeak import get_espeak
@@ -295,3 +297,91 @@ def test_kaldi_recipe_end_to_end_with_segments(kaldi_data, tmp_path):
     assert results["hybrid"]["test"]["num_utterances"] == 2  # both segments of the recording decoded
     assert [u.offset for u in read_manifest(exp / "data" / "test.jsonl")][0] == 0.0
     check_rerun_skips_training("kaldi", kaldi_data, exp)
+
+
+# --------------------------------------------------------------------------- a corpus holding a subset of its splits
+
+
+def link(src: Path, dst: Path, names: list[str]) -> Path:
+    """``dst/<name>`` -> ``src/<name>``: a subset of a fixture corpus, nothing copied; returns ``dst``."""
+    for name in names:
+        (dst / name).parent.mkdir(parents=True, exist_ok=True)
+        (dst / name).symlink_to(src / name, target_is_directory=(src / name).is_dir())
+    return dst
+
+
+def split_warnings(caplog) -> list[str]:
+    """The warnings that name the splits a corpus lacks (there must be exactly one per corpus)."""
+    return [r.getMessage() for r in caplog.records
+            if r.levelno == logging.WARNING and "not found; using" in r.getMessage()]
+
+
+def check_fails(name: str, corpus: Path, capsys, *words: str) -> None:
+    """The recipe stops at prepare with one line naming the corpus and what is missing."""
+    assert run(name, corpus, corpus.parent / f"exp-{corpus.name}", "--stop-stage", "prepare") in (1, 2)
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(corpus) in err and all(w in err for w in words), err
+
+
+def test_select_splits_keeps_present_warns_once_fails_without_train_or_test(caplog):
+    got = select_splits("/c", ["train", "dev", "test", "test2"], {"train", "test"}, train=["train"],
+                        test=["test", "test2"])
+    assert got == ["train", "test"]
+    assert split_warnings(caplog) == ["/c: split(s) dev, test2 not found; using train, test"]
+    for present, role in (({"dev", "test"}, "training"), ({"train", "dev"}, "test")):
+        with pytest.raises(CorpusError, match=f"^/c: no {role} split: .* not found"):
+            select_splits("/c", ["train", "dev", "test"], present, train=["train"], test=["test"])
+    assert select_splits("/c", ["dev"], {"dev"}, train=["train"], test=["test"]) == ["dev"]  # no role wanted: no check
+
+
+def test_librispeech_recipe_on_a_subset_of_the_splits(librispeech, tmp_path, caplog, capsys):
+    """No dev-clean-2 (the test preset's dev split): the test split validates; no train / test split: an error."""
+    corpus = link(librispeech / "LibriSpeech", tmp_path / "ls" / "LibriSpeech", ["train-clean-5", "test-clean"])
+    exp = tmp_path / "exp"
+    assert run("librispeech", corpus.parent, exp) == 0
+    (warning,) = split_warnings(caplog)
+    assert str(corpus) in warning and "dev-clean-2 not found" in warning
+    assert any("validates on the test split test-clean" in r.getMessage() for r in caplog.records)
+    check_experiment(exp, {"test-clean"})
+    check_fails("librispeech", link(librispeech / "LibriSpeech", tmp_path / "no-train", ["dev-clean-2", "test-clean"]),
+                capsys, "no training split", "train-clean-5")
+    check_fails("librispeech", link(librispeech / "LibriSpeech", tmp_path / "no-test", ["train-clean-5"]),
+                capsys, "no test split", "dev-clean-2", "test-clean")
+
+
+def test_an4_without_its_test_split_fails_naming_the_corpus(an4, capsys):
+    no_test = link(an4 / "an4", an4.parent / "an4-no-test",
+                   ["wav", "etc/an4_train.fileids", "etc/an4_train.transcription", "etc/an4.dic"])
+    check_fails("an4", no_test, capsys, "no test split", "test not found")
+
+
+def test_timit_recipe_without_dev_speakers(timit, tmp_path, caplog, capsys):
+    """TEST holds only the core-test speaker: no dev split, the core test validates; TRAIN only: an error."""
+    corpus = link(timit / "TIMIT", tmp_path / "TIMIT", ["TRAIN", "TEST/DR1/MDAB0"])
+    exp = tmp_path / "exp"
+    assert run("timit", corpus, exp) == 0
+    (warning,) = split_warnings(caplog)
+    assert warning.startswith(f"{corpus}: split(s) dev not found")
+    check_experiment(exp, {"test"})
+    check_fails("timit", link(timit / "TIMIT", tmp_path / "train-only", ["TRAIN"]), capsys, "no test split")
+
+
+def test_commonvoice_recipe_with_a_locale_lacking_dev(commonvoice, tmp_path, caplog, capsys):
+    """en has no dev.tsv: en validates on its test set; a locale without test.tsv: an error naming it."""
+    release = commonvoice / "cv-corpus-17.0-2024-03-15"
+    corpus = link(release, tmp_path / "cv" / release.name, ["es", "en/clips", "en/train.tsv", "en/test.tsv"])
+    exp = tmp_path / "exp"
+    assert run("commonvoice", corpus.parent, exp) == 0
+    (warning,) = split_warnings(caplog)
+    assert warning.startswith(f"{corpus / 'en'}: split(s) dev not found")
+    assert "es" in {u.lang for u in read_manifest(exp / "data" / "dev.jsonl")}  # es's dev still validates the CTC model
+    check_experiment(exp, {"en", "es"}, hybrid_dirs=["en/model", "es/model"])
+    no_test = link(release, tmp_path / "cv2" / release.name, ["es", "en/clips", "en/train.tsv", "en/dev.tsv"])
+    assert run("commonvoice", no_test, tmp_path / "exp2", "--stop-stage", "prepare") in (1, 2)
+    err = capsys.readouterr().err
+    assert f"{no_test / 'en'}: no test split" in err
+
+
+def test_kaldi_directory_without_a_train_or_test_dir_fails(kaldi_data, tmp_path, capsys):
+    check_fails("kaldi", link(kaldi_data, tmp_path / "only-test", ["test"]), capsys, "no training split", "train")
+    check_fails("kaldi", link(kaldi_data, tmp_path / "only-train", ["train"]), capsys, "no test split")

@@ -15,6 +15,9 @@ Stages (``--stage`` / ``--stop-stage``):
     decode    the test set with every system -> EXP/decode.json
     score     WER / CER -> EXP/results.json (``asr compare EXP``)
     report    EXP/report.md, results.png, results.csv
+
+AN4 has two splits and the recipe needs both: prepare fails, naming the corpus, when
+etc/an4_train.* or etc/an4_test.* is missing.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from asr.data.corpora import write_splits
+from asr.data.corpora import select_splits, write_splits
 from asr.data.lang import prepare_lang
 from asr.recipe import need_corpus, prepared, run_recipe, system_stages
 from asr.systems import (
@@ -50,12 +53,12 @@ class RecipeConfig(SystemsConfig):
 
 def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None, force: bool = False) -> None:
     """``exp/data/{train,test}.jsonl`` (and ``dev.jsonl``: the last ``dev_speakers`` training speakers, at most half of them)."""
-    from asr.data.corpora.an4 import find_root, read_an4
+    from asr.data.corpora.an4 import SPLITS, find_root, present_splits, read_an4
 
     if prepared(exp, force):
         return
     root = find_root(need_corpus(corpus, CORPUS_HELP))
-    splits = read_an4(root)
+    splits = read_an4(root, select_splits(root, SPLITS, present_splits(root), train=["train"], test=["test"]))
     spks = sorted({u.speaker for u in splits["train"]})
     n_dev = min(cfg.dev_speakers, len(spks) // 2)  # never more than half the training speakers
     if n_dev > 0:

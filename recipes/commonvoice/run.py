@@ -20,6 +20,8 @@ Stages (``--stage`` / ``--stop-stage``):
     report    EXP/report.md, results.png, results.csv
 
 ``max_train_hours`` caps each locale's training data (a random subset, the same for both systems).
+A locale whose dev.tsv is missing or empty is validated on its test set (one warning at prepare);
+prepare fails, naming the locale's directory, when its train or test split is missing.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from asr.data.corpora import write_splits
+from asr.data.corpora import prepared_splits, select_splits, write_splits
 from asr.data.lang import prepare_lang
 from asr.data.manifest import read_manifest, subset_manifest, write_manifest
 from asr.recipe import need_corpus, prepared, run_recipe, system_stages
@@ -57,22 +59,32 @@ class RecipeConfig(SystemsConfig):
 
 def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None, force: bool = False) -> None:
     """Per-locale and pooled manifests under ``exp/data``."""
-    from asr.data.corpora.commonvoice import read_commonvoice
+    from asr.data.corpora.commonvoice import find_locales, read_commonvoice
 
     if prepared(exp, force):
         return
-    per_locale = read_commonvoice(need_corpus(corpus, CORPUS_HELP), cfg.locales, cfg.splits)
-    for locale, splits in per_locale.items():
-        for split, s in write_splits(exp / "data" / locale, splits).items():
+    corpus = need_corpus(corpus, CORPUS_HELP)
+    per_locale = read_commonvoice(corpus, cfg.locales, cfg.splits)
+    locale_dirs = find_locales(corpus)
+    for locale, found in per_locale.items():  # a missing or empty tsv: that split is left out (dev) or fails
+        kept = select_splits(locale_dirs[locale], cfg.splits, [s for s, utts in found.items() if utts],
+                             train=["train"], test=["test"])
+        per_locale[locale] = {s: found[s] for s in kept}
+        for split, s in write_splits(exp / "data" / locale, per_locale[locale]).items():
             log.info("%s/%s: %d utterances, %.2f h, %d speakers", locale, split, s["utts"], s["hours"], s["speakers"])
-    write_splits(exp / "data", {split: [u for loc in cfg.locales for u in per_locale[loc][split]]
-                                for split in cfg.splits})
+    pooled = {split: [u for loc in cfg.locales for u in per_locale[loc].get(split, [])] for split in cfg.splits}
+    write_splits(exp / "data", {split: utts for split, utts in pooled.items() if utts})
 
 
 def _check_splits(cfg: RecipeConfig) -> None:
-    missing = [s for s in ("train", "dev", "test") if s not in cfg.splits]
+    missing = [s for s in ("train", "test") if s not in cfg.splits]
     if missing:
-        raise ValueError(f"splits {list(cfg.splits)}: the train stage needs train, dev and test (missing {missing})")
+        raise ValueError(f"splits {list(cfg.splits)}: the train stage needs train and test (missing {missing})")
+
+
+def _dev(cfg: RecipeConfig, data: Path) -> Path:
+    """``data/dev.jsonl``, or ``data/test.jsonl`` when the corpus had no dev split there."""
+    return data / ("dev.jsonl" if "dev" in (prepared_splits(data) or cfg.splits) else "test.jsonl")
 
 
 def _train_manifest(cfg: RecipeConfig, exp: Path, locale: str) -> Path:
@@ -87,16 +99,20 @@ def experiment(cfg: RecipeConfig, exp: Path) -> Experiment:
     for loc in cfg.locales:
         lm = cfg.lm_for(loc) or exp / "lang" / loc / "lm.arpa"
         langs.append(LangData(name=loc, lang=loc, train=_train_manifest(cfg, exp, loc),
-                              dev=exp / "data" / loc / "dev.jsonl", tests={loc: exp / "data" / loc / "test.jsonl"},
+                              dev=_dev(cfg, exp / "data" / loc), tests={loc: exp / "data" / loc / "test.jsonl"},
                               lexicon=exp / "lang" / loc / "lexicon.txt", hybrid_lm=lm, ctc_lm=lm))
     pooled_train = exp / "data" / ("train_capped.jsonl" if cfg.max_train_hours else "train.jsonl")
     return Experiment(exp, tuple(langs), cfg.systems, cfg.hybrid, cfg.ctc_settings(), ctc_train=(pooled_train,),
-                      ctc_dev=exp / "data" / "dev.jsonl", hybrid_max_utts=cfg.hybrid_max_utts)
+                      ctc_dev=_dev(cfg, exp / "data"), hybrid_max_utts=cfg.hybrid_max_utts)
 
 
 def train(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
     """Per locale a lexicon and a word LM under ``exp/lang/<locale>``, then every system."""
     xp = experiment(cfg, exp)
+    no_dev = [lang.name for lang in xp.langs if lang.dev.stem == "test"]
+    if no_dev:
+        log.warning("no dev split for %s: %s test set validates (the CTC model: %s)", ", ".join(no_dev),
+                    "its" if len(no_dev) == 1 else "their", xp.ctc_dev.relative_to(exp))
     if cfg.max_train_hours:
         capped = []
         for lang in xp.langs:

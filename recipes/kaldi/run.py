@@ -19,8 +19,10 @@ Stages (``--stage`` / ``--stop-stage``):
 
 The training split is ``train_split``; the CTC model validates on ``dev_split`` (default: the
 split named dev, else the first test split); test splits are ``test_splits`` (default: every
-split but the training one). Utterances of a ``segments`` file are read from their recordings
-(offset and duration), not cut into files.
+split but the training one). Named splits the corpus lacks are left out with one warning; with
+a directory of data directories, prepare fails when the training split or every test split is
+missing (one data directory is just converted). Utterances of a ``segments`` file are read
+from their recordings (offset and duration), not cut into files.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from asr.data.corpora import CorpusError, write_splits
+from asr.data.corpora import CorpusError, select_splits, write_splits
 from asr.data.lang import prepare_lang
 from asr.recipe import need_corpus, prepared, run_recipe, system_stages
 from asr.systems import (
@@ -69,6 +71,11 @@ def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None, force: bool = Fal
     dirs = [root] if (root / "wav.scp").is_file() else sorted(d for d in root.iterdir() if (d / "wav.scp").is_file())
     if not dirs:
         raise CorpusError(f"{root}: not a Kaldi data directory (no wav.scp), nor a directory of them")
+    if dirs != [root]:  # a directory of splits: the named ones it lacks are left out, with one warning
+        names = [d.name for d in dirs]
+        tests = list(cfg.test_splits) or [n for n in names if n != cfg.train_split] or ["test"]
+        wanted = [s for s in dict.fromkeys((cfg.train_split, cfg.dev_split, *tests)) if s]
+        select_splits(root, wanted, names, train=[cfg.train_split], test=tests)
     splits = {}
     for d in dirs:
         utts = read_kaldi_dir(d, lang=cfg.lang, audio_root=cfg.audio_root or None)
@@ -85,14 +92,14 @@ def experiment(cfg: RecipeConfig, exp: Path) -> Experiment:
     """
     data = exp / "data"
     prepared_splits = sorted(p.stem for p in data.glob("*.jsonl"))
-    tests = cfg.test_splits or tuple(s for s in prepared_splits if s != cfg.train_split)
-    dev = cfg.dev_split or ("dev" if "dev" in prepared_splits else (tests[0] if tests else ""))
-    for what, split in [("train_split", cfg.train_split), ("dev_split", dev)] + [("test_splits", t) for t in tests]:
-        if split not in prepared_splits:
-            raise FileNotFoundError(f"{data / split}.jsonl ({what}): not prepared; the prepared splits are "
-                                    f"{prepared_splits} (run prepare, or set train_split / dev_split / test_splits)")
+    if cfg.train_split not in prepared_splits:
+        raise FileNotFoundError(f"{data / cfg.train_split}.jsonl (train_split): not prepared; the prepared splits are "
+                                f"{prepared_splits} (run prepare, or set train_split)")
+    # named test / dev splits the corpus lacks are left out (prepare warned about them)
+    tests = tuple(s for s in cfg.test_splits or prepared_splits if s in prepared_splits and s != cfg.train_split)
     if not tests:
         raise ValueError(f"{data}: no test split besides {cfg.train_split!r}")
+    dev = next((s for s in (cfg.dev_split, "dev") if s in prepared_splits), tests[0])
     lm = cfg.lm_for(cfg.lang) or exp / "lang" / "lm.arpa"
     lang = LangData(name="", lang=cfg.lang, train=data / f"{cfg.train_split}.jsonl", dev=data / f"{dev}.jsonl",
                     tests={t: data / f"{t}.jsonl" for t in tests}, lexicon=exp / "lang" / "lexicon.txt",
@@ -103,6 +110,8 @@ def experiment(cfg: RecipeConfig, exp: Path) -> Experiment:
 def train(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
     """Lexicon and word LM under ``exp/lang``, then every system (each skips or resumes what exists)."""
     xp = experiment(cfg, exp)
+    if xp.langs[0].dev.stem not in (cfg.dev_split, "dev"):
+        log.warning("no dev split prepared: the CTC model validates on the test split %s", xp.langs[0].dev.stem)
     prepare_lang(exp / "lang", xp.langs[0].train, cfg.lang, cfg.lexicon_for(cfg.lang), cfg.lm_for(cfg.lang),
                  cfg.lm_order, cfg.keep_stress, force)
     train_systems(xp, force)

@@ -15,7 +15,9 @@ Stages (``--stage`` / ``--stop-stage``):
               units (the 39 phones), a phone n-gram of the training transcriptions (``lm_order``,
               a bigram as in Kaldi's recipe); then the hybrid model (EXP/hybrid/model) and the CTC
               model (EXP/ctc/model, phone units), both trained on the phone transcriptions
-    decode    dev and core test with every system -> EXP/decode.json
+    decode    dev and core test with every system -> EXP/decode.json (a corpus without dev speakers:
+              core test only, and it validates the CTC model; without TRAIN/ or core-test speakers
+              prepare fails)
     score     phone error rate (the ``wer`` of results.json: its "words" are phones) -> EXP/results.json
     report    EXP/report.md, results.png, results.csv
 
@@ -32,7 +34,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from asr.data.corpora import write_splits
+from asr.data.corpora import prepared_splits, select_splits, write_splits
 from asr.data.lang import prepare_lang
 from asr.data.manifest import read_manifest, write_manifest
 from asr.recipe import need_corpus, prepared, run_recipe, system_stages
@@ -61,11 +63,13 @@ class RecipeConfig(SystemsConfig):
 
 def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None, force: bool = False) -> None:
     """Manifests under ``exp/data``, their phone versions under ``exp/data/phones``, and the 61 -> 39 table."""
-    from asr.data.corpora.timit import FOLD_61_TO_39, read_timit
+    from asr.data.corpora.timit import FOLD_61_TO_39, find_root, read_timit
 
     if prepared(exp, force):
         return
-    splits = read_timit(need_corpus(corpus, CORPUS_HELP), include_sa=cfg.include_sa)
+    root = find_root(need_corpus(corpus, CORPUS_HELP))
+    found = read_timit(root, include_sa=cfg.include_sa)
+    splits = {s: found[s] for s in select_splits(root, SPLITS, found, train=["train"], test=["test"])}
     for split, utts in splits.items():
         write_manifest(exp / "data" / "phones" / f"{split}.jsonl",
                        [dataclasses.replace(u, text=u.extra["phones"]) for u in utts])
@@ -76,12 +80,19 @@ def prepare(cfg: RecipeConfig, exp: Path, corpus: Path | None, force: bool = Fal
         log.info("%s: %d utterances, %.2f h, %d speakers", split, s["utts"], s["hours"], s["speakers"])
 
 
+def _splits(exp: Path) -> list[str]:
+    """The splits the prepare stage wrote (dev is left out when the corpus has no dev speaker)."""
+    return prepared_splits(exp / "data") or list(SPLITS)
+
+
 def experiment(cfg: RecipeConfig, exp: Path) -> Experiment:
     """Both systems on the phone transcriptions: one hybrid model, one CTC model with phone units."""
     phones = exp / "data" / "phones"
     lm = cfg.lm_for(LANG) or exp / "lang" / "lm.arpa"
-    lang = LangData(name="", lang=LANG, train=phones / "train.jsonl", dev=phones / "dev.jsonl",
-                    tests={"dev": phones / "dev.jsonl", "test": phones / "test.jsonl"},
+    splits = _splits(exp)
+    dev = "dev" if "dev" in splits else "test"  # no dev speaker: the core test set validates
+    lang = LangData(name="", lang=LANG, train=phones / "train.jsonl", dev=phones / f"{dev}.jsonl",
+                    tests={s: phones / f"{s}.jsonl" for s in ("dev", "test") if s in splits},
                     lexicon=exp / "lang" / "lexicon.txt", hybrid_lm=lm, ctc_lm=lm)
     ctc = dataclasses.replace(cfg.ctc_settings(), units="phone", word_boundary="")
     return Experiment(exp, (lang,), cfg.systems, cfg.hybrid, ctc, ctc_lexicon=exp / "lang" / "units.txt",
@@ -95,7 +106,9 @@ def train(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool 
     if cfg.lexicon:
         raise ValueError(f"lexicon: {cfg.lexicon}: the TIMIT recipe recognizes phones and takes no lexicon")
     xp = experiment(cfg, exp)
-    for split in SPLITS:
+    if xp.langs[0].dev.stem == "test":
+        log.warning("no dev split prepared: the CTC model validates on the core test set")
+    for split in _splits(exp):
         if not (exp / "data" / "phones" / f"{split}.jsonl").is_file():
             raise FileNotFoundError(f"{exp / 'data' / 'phones' / split}.jsonl: missing; run the prepare stage "
                                     "(with --force if it ran before this recipe wrote phone manifests)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from asr import audio
@@ -22,7 +23,7 @@ from asr.data.corpora import CorpusError
 from asr.data.manifest import Utterance
 from asr.text.normalize import normalize
 
-__all__ = ["SPLITS", "find_root", "read_an4"]
+__all__ = ["SPLITS", "find_root", "present_splits", "read_an4"]
 
 SPLITS = ("train", "test")
 _LINE = re.compile(r"^(?P<text>.*?)\s*\((?P<id>[^()\s]+)\)\s*$")
@@ -35,6 +36,12 @@ def find_root(corpus: str | os.PathLike) -> Path:
         if (cand / "etc").is_dir() and (cand / "wav").is_dir():
             return cand
     raise CorpusError(f"{corpus}: no etc/ and wav/ directories (AN4 sphere layout) here or in an4/")
+
+
+def present_splits(root: Path) -> list[str]:
+    """The splits whose ``etc/an4_<split>.{fileids,transcription}`` both exist."""
+    return [s for s in SPLITS
+            if all((root / "etc" / f"an4_{s}.{ext}").is_file() for ext in ("fileids", "transcription"))]
 
 
 def read_split(root: Path, split: str) -> list[Utterance]:
@@ -69,7 +76,7 @@ def read_split(root: Path, split: str) -> list[Utterance]:
     return utts
 
 
-def read_an4(corpus: str | os.PathLike) -> dict[str, list[Utterance]]:
-    """``{"train": [...], "test": [...]}``."""
+def read_an4(corpus: str | os.PathLike, splits: Sequence[str] = SPLITS) -> dict[str, list[Utterance]]:
+    """``{"train": [...], "test": [...]}`` (or the ``splits`` asked for)."""
     root = find_root(corpus)
-    return {s: read_split(root, s) for s in SPLITS}
+    return {s: read_split(root, s) for s in splits}

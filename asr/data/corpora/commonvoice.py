@@ -79,7 +79,7 @@ def read_tsv(locale_dir: str | os.PathLike, split: str, locale: str | None = Non
 
 def read_commonvoice(corpus: str | os.PathLike, locales: Sequence[str],
                      splits: Sequence[str] = SPLITS) -> dict[str, dict[str, list[Utterance]]]:
-    """``{locale: {split: utterances}}`` for each requested locale.
+    """``{locale: {split: utterances}}`` for each requested locale; a split whose tsv is missing is left out.
 
     Raises:
         CorpusError: a requested locale is not in the corpus (the message lists those present).
@@ -88,4 +88,5 @@ def read_commonvoice(corpus: str | os.PathLike, locales: Sequence[str],
     missing = [loc for loc in locales if loc not in found]
     if missing:
         raise CorpusError(f"{corpus}: locale(s) {missing} not found; present: {sorted(found)}")
-    return {loc: {s: read_tsv(found[loc], s, loc) for s in splits} for loc in locales}
+    return {loc: {s: read_tsv(found[loc], s, loc) for s in splits if (found[loc] / f"{s}.tsv").is_file()}
+            for loc in locales}

@@ -19,7 +19,7 @@ from asr.data.corpora import CorpusError
 from asr.data.manifest import Utterance
 from asr.text.normalize import normalize
 
-__all__ = ["SPLITS", "find_root", "read_split", "read_librispeech"]
+__all__ = ["SPLITS", "find_root", "present_splits", "read_split", "read_librispeech"]
 
 SPLITS = ("train-clean-100", "train-clean-360", "train-other-500", "dev-clean", "dev-other", "test-clean",
           "test-other", "train-clean-5", "dev-clean-2")  # the last two: mini-LibriSpeech
@@ -32,6 +32,11 @@ def find_root(corpus: str | os.PathLike) -> Path:
         if cand.is_dir() and any((cand / s).is_dir() for s in SPLITS):
             return cand
     raise CorpusError(f"{p}: no LibriSpeech split directories ({', '.join(SPLITS)}) here or in {p / 'LibriSpeech'}")
+
+
+def present_splits(corpus: str | os.PathLike) -> list[str]:
+    """The split directories the corpus holds (every directory under :func:`find_root`), sorted."""
+    return sorted(d.name for d in find_root(corpus).iterdir() if d.is_dir())
 
 
 def read_split(split_dir: str | os.PathLike) -> list[Utterance]:

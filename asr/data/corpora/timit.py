@@ -75,12 +75,12 @@ def _child(d: Path, name: str) -> Path | None:
 
 
 def find_root(corpus: str | os.PathLike) -> Path:
-    """The directory holding ``TRAIN`` and ``TEST`` (``corpus``, ``corpus/TIMIT`` or ``corpus/timit``)."""
+    """The directory holding ``TRAIN`` and / or ``TEST`` (``corpus``, ``corpus/TIMIT`` or ``corpus/timit``)."""
     p = Path(corpus)
     for cand in (p, _child(p, "TIMIT"), _child(p, "data")):
-        if cand is not None and _child(cand, "TRAIN") and _child(cand, "TEST"):
+        if cand is not None and (_child(cand, "TRAIN") or _child(cand, "TEST")):
             return cand
-    raise CorpusError(f"{corpus}: no TRAIN/ and TEST/ directories (LDC TIMIT layout) here or in TIMIT/")
+    raise CorpusError(f"{corpus}: no TRAIN/ or TEST/ directory (LDC TIMIT layout) here or in TIMIT/")
 
 
 def _read_utt(wav: Path, spk: str) -> Utterance:
@@ -100,6 +100,8 @@ def _read_utt(wav: Path, spk: str) -> Utterance:
 def read_timit(corpus: str | os.PathLike, include_sa: bool = False) -> dict[str, list[Utterance]]:
     """``{"train", "dev", "test"}`` utterances (sorted by id); see the module docstring for the splits.
 
+    A split without utterances (no TEST/ directory, no dev speaker, ...) is left out of the result.
+
     Args:
         corpus: the TIMIT directory (or its parent).
         include_sa: keep the SA1/SA2 dialect sentences.
@@ -107,7 +109,7 @@ def read_timit(corpus: str | os.PathLike, include_sa: bool = False) -> dict[str,
     root = find_root(corpus)
     out: dict[str, list[Utterance]] = {s: [] for s in SPLITS}
     for part in ("TRAIN", "TEST"):
-        for wav in sorted(_child(root, part).glob("*/*/*")):
+        for wav in sorted(_child(root, part).glob("*/*/*")) if _child(root, part) else []:
             if wav.suffix.lower() != ".wav" or not wav.parent.parent.name.upper().startswith("DR"):
                 continue
             if wav.stem.upper().startswith("SA") and not include_sa:
@@ -122,8 +124,4 @@ def read_timit(corpus: str | os.PathLike, include_sa: bool = False) -> dict[str,
             else:
                 continue  # the rest of TEST is in neither set (as in Kaldi)
             out[split].append(_read_utt(wav, spk))
-    for split in out:
-        out[split].sort(key=lambda u: u.id)
-    if not out["train"]:
-        raise CorpusError(f"{root}: no utterances under TRAIN/DR*/<SPK>/*.WAV")
-    return out
+    return {split: sorted(utts, key=lambda u: u.id) for split, utts in out.items() if utts}
