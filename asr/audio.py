@@ -21,6 +21,8 @@ import numpy as np
 import soundfile as sf
 import torch
 
+from asr.errors import InputError
+
 SAMPLE_RATE = 16000  # Hz: the rate every model in asr works at
 
 __all__ = [
@@ -37,8 +39,8 @@ __all__ = [
 ]
 
 
-class AudioError(RuntimeError):
-    """An audio file is missing, empty, truncated or cannot be decoded.
+class AudioError(InputError, RuntimeError):
+    """An audio file is missing, empty, truncated or cannot be decoded (an :class:`~asr.errors.InputError`).
 
     ``str(err)`` reads ``"<path>: <problem>"``; ``err.path`` and ``err.problem``
     hold the parts.

@@ -29,7 +29,8 @@ import yaml
 
 T = TypeVar("T")
 
-__all__ = ["load_yaml", "from_dict", "load_config", "save_config"]
+__all__ = ["load_yaml", "from_dict", "load_config", "save_config", "positive_int", "nonnegative_int", "positive_float",
+           "nonnegative_float", "fraction", "finite_float"]
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,3 +118,76 @@ def save_config(obj: Any, path: str | os.PathLike) -> None:
     """Write a dataclass as YAML (tuples become lists; a nested dataclass field a nested block)."""
     data = _plain(dataclasses.asdict(obj))
     Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# Numeric command-line options: argparse types that refuse what cannot work (exit 2, the option named)
+# ---------------------------------------------------------------------------
+
+
+def _number(value: str, kind: type) -> Any:
+    import argparse
+    import math
+
+    try:
+        x = kind(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not {'an integer' if kind is int else 'a number'}") from None
+    if isinstance(x, float) and not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a finite number")
+    return x
+
+
+def positive_int(value: str) -> int:
+    """An integer >= 1."""
+    import argparse
+
+    n = _number(value, int)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be >= 1")
+    return n
+
+
+def nonnegative_int(value: str) -> int:
+    """An integer >= 0."""
+    import argparse
+
+    n = _number(value, int)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{value}: must be >= 0")
+    return n
+
+
+def positive_float(value: str) -> float:
+    """A finite number > 0."""
+    import argparse
+
+    x = _number(value, float)
+    if not x > 0:
+        raise argparse.ArgumentTypeError(f"{value}: must be > 0")
+    return x
+
+
+def nonnegative_float(value: str) -> float:
+    """A finite number >= 0."""
+    import argparse
+
+    x = _number(value, float)
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"{value}: must be >= 0")
+    return x
+
+
+def fraction(value: str) -> float:
+    """A number in [0, 1]."""
+    import argparse
+
+    x = _number(value, float)
+    if not 0.0 <= x <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value}: must be in [0, 1]")
+    return x
+
+
+def finite_float(value: str) -> float:
+    """Any finite number (weights and scores may be negative)."""
+    return _number(value, float)

@@ -27,7 +27,7 @@ from typing import Any
 
 import jiwer
 
-from asr.data.manifest import DEFAULT_LANG, ManifestError
+from asr.data.manifest import DEFAULT_LANG, ManifestError, text_lines
 
 __all__ = ["EditCounts", "ScoreReport", "score", "read_text_file", "format_report"]
 
@@ -232,34 +232,33 @@ def read_text_file(path: str | os.PathLike) -> tuple[dict[str, str], dict[str, s
     langs: dict[str, str] = {}
     lines: dict[str, int] = {}
     jsonl: bool | None = None
-    with open(p, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            if jsonl is None:
-                jsonl = line.lstrip().startswith("{")
-            if jsonl:
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ManifestError(p, lineno, f"invalid JSON ({e.msg} at column {e.colno})") from None
-                if not isinstance(obj, dict):
-                    raise ManifestError(p, lineno, f"expected a JSON object, got {type(obj).__name__}")
-                for key in ("id", "text", "lang"):
-                    if key in obj and not isinstance(obj[key], str):
-                        raise ManifestError(p, lineno, f"field {key!r} must be a string")
-                    if key != "lang" and key not in obj:
-                        raise ManifestError(p, lineno, f"missing required field {key!r}")
-                utt_id, text = obj["id"], obj["text"]
-                if "lang" in obj:
-                    langs[utt_id] = obj["lang"]
-            else:
-                utt_id, *rest = line.split(maxsplit=1)
-                text = rest[0].strip() if rest else ""
-            if utt_id in lines:
-                raise ManifestError(p, lineno, f"duplicate id {utt_id!r} (first on line {lines[utt_id]})")
-            lines[utt_id] = lineno
-            texts[utt_id] = text
+    for lineno, line in text_lines(p):
+        if not line.strip():
+            continue
+        if jsonl is None:
+            jsonl = line.lstrip().startswith("{")
+        if jsonl:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ManifestError(p, lineno, f"invalid JSON ({e.msg} at column {e.colno})") from None
+            if not isinstance(obj, dict):
+                raise ManifestError(p, lineno, f"expected a JSON object, got {type(obj).__name__}")
+            for key in ("id", "text", "lang"):
+                if key in obj and not isinstance(obj[key], str):
+                    raise ManifestError(p, lineno, f"field {key!r} must be a string")
+                if key != "lang" and key not in obj:
+                    raise ManifestError(p, lineno, f"missing required field {key!r}")
+            utt_id, text = obj["id"], obj["text"]
+            if "lang" in obj:
+                langs[utt_id] = obj["lang"]
+        else:
+            utt_id, *rest = line.split(maxsplit=1)
+            text = rest[0].strip() if rest else ""
+        if utt_id in lines:
+            raise ManifestError(p, lineno, f"duplicate id {utt_id!r} (first on line {lines[utt_id]})")
+        lines[utt_id] = lineno
+        texts[utt_id] = text
     return texts, langs
 
 

@@ -25,8 +25,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from asr.audio import AudioError
 from asr.config import load_config
+from asr.errors import UsageError, run_main
 from asr.systems import RESULTS_JSON, Experiment, decode_systems, score_systems
 
 __all__ = ["run_recipe", "read_stage_times", "not_implemented", "need_corpus", "prepared", "results_section", "write_report",
@@ -34,14 +34,12 @@ __all__ = ["run_recipe", "read_stage_times", "not_implemented", "need_corpus", "
 
 log = logging.getLogger("asr.recipe")
 
-# Errors a recipe reports as one line (exit 2) instead of a traceback: bad input, not bugs.
-RECIPE_ERRORS: tuple[type[BaseException], ...] = (AudioError, ValueError, FileNotFoundError, NotImplementedError)
 
 
 def need_corpus(corpus: Path | None, what: str) -> Path:
     """``corpus``, or a clear error naming what ``--corpus`` should point at."""
     if corpus is None:
-        raise ValueError(f"the prepare stage needs --corpus PATH ({what})")
+        raise UsageError(f"the prepare stage needs --corpus PATH ({what})")
     return corpus
 
 
@@ -58,7 +56,7 @@ def not_implemented(stage: str) -> Callable[..., None]:
     """A stage this recipe does not have yet: it fails with a message saying so."""
 
     def run(cfg: Any, exp: Path, *args: Any, force: bool = False) -> None:
-        raise NotImplementedError(
+        raise UsageError(
             f"stage {stage!r} is not implemented in this recipe yet (only 'prepare' is); "
             f"run with --stop-stage prepare, then train on {exp}/data/*.jsonl with 'asr train' (see README.md)")
 
@@ -99,8 +97,12 @@ def run_recipe(
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     extra = (args.corpus,) if corpus_help is not None else ()
-    try:
-        cfg = load_config(config_cls, args.config or conf_dir / f"{args.preset}.yaml")
+
+    def body() -> int:
+        try:
+            cfg = load_config(config_cls, args.config or conf_dir / f"{args.preset}.yaml")
+        except (OSError, ValueError) as e:  # a preset that is not there or holds a bad key: a usage error
+            raise UsageError(str(e)) from None
         args.exp.mkdir(parents=True, exist_ok=True)
         _record_command(args.exp, conf_dir, argv)
         first, last = names.index(args.stage), names.index(args.stop_stage)
@@ -109,10 +111,9 @@ def run_recipe(
             t0 = time.perf_counter()
             stages[name](cfg, args.exp, *extra, force=args.force)
             _record_stage_time(args.exp, name, time.perf_counter() - t0)
-    except RECIPE_ERRORS as e:
-        print(f"{conf_dir.parent.name}: error: {e}", file=sys.stderr)
-        return 2
-    return 0
+        return 0
+
+    return run_main(conf_dir.parent.name, body)  # one line on stderr; exit 1 a failed input, 2 a usage error
 
 
 STAGE_TIMES_JSON = "stage_times.json"

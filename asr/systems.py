@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -397,13 +396,9 @@ def score_hypotheses(test: str | os.PathLike, hyp: str | os.PathLike) -> dict[st
 
 def model_params(model_dirs: Sequence[str | os.PathLike]) -> int:
     """Parameters stored in the ``model.safetensors`` of the given model directories (summed)."""
-    from safetensors import safe_open
+    from asr.weights import safetensors_numel
 
-    total = 0
-    for d in model_dirs:
-        with safe_open(str(Path(d) / "model.safetensors"), framework="pt") as f:
-            total += sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
-    return total
+    return sum(safetensors_numel(Path(d) / "model.safetensors") for d in model_dirs)
 
 
 def read_train_times(exp: str | os.PathLike) -> dict[str, float]:

@@ -50,3 +50,28 @@ def wav_file(tmp_path: Path) -> Path:
     path = tmp_path / "tone.wav"
     sf.write(path, make_tone(), 16000, subtype="PCM_16")
     return path
+
+
+def random_hybrid_model_dir(out: Path, words: dict[str, list[str]]) -> Path:
+    """A hybrid model directory with random classifier weights over ``words`` (word -> phones), a bigram of them."""
+    from asr.features import FeatureConfig, FeatureExtractor
+    from asr.hmm.topology import SIL, HmmTopology, TopologyConfig
+    from asr.models.frame_classifier import FrameClassifierConfig, build_frame_classifier
+    from asr.models.hybrid import HybridModel, save_hybrid
+    from asr.text.lexicon import Lexicon
+    from asr.text.lm import train_ngram
+
+    torch.manual_seed(0)
+    phones = [SIL, *sorted({p for pron in words.values() for p in pron})]
+    topo = HmmTopology(phones, TopologyConfig())
+    lex = Lexicon()
+    for w, pron in words.items():
+        lex.add(w, pron)
+    extractor = FeatureExtractor(FeatureConfig(kind="mfcc"))
+    ccfg = FrameClassifierConfig(kind="tdnn", input_dim=extractor.dim, num_pdfs=topo.num_pdfs, hidden=32)
+    model = HybridModel(extractor=extractor, classifier=build_frame_classifier(ccfg), classifier_config=ccfg,
+                        log_prior=torch.full((topo.num_pdfs,), -math.log(topo.num_pdfs)), prior_scale=1.0,
+                        topo=topo, lexicon=lex, lm=train_ngram([list(words)], 2, vocab=list(words)),
+                        phone_lm=train_ngram([[p for pron in words.values() for p in pron]], 2), lang="en")
+    save_hybrid(out, model)
+    return out

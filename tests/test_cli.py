@@ -67,7 +67,7 @@ def test_score_prints_wer_and_writes_json(tmp_path, capsys):
 
 
 def test_missing_file_is_a_clean_error(tmp_path, capsys):
-    assert main(["score", str(tmp_path / "nope.txt"), str(tmp_path / "nope2.txt")]) == 2
+    assert main(["score", str(tmp_path / "nope.txt"), str(tmp_path / "nope2.txt")]) == 1  # a failed input
     assert "nope.txt" in capsys.readouterr().err
 
 

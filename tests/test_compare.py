@@ -80,10 +80,10 @@ def test_cli_writes_markdown_csv_and_png(exps, tmp_path, capsys):
 
 
 def test_missing_or_malformed_results_fail_clearly(tmp_path, capsys):
-    assert main([str(tmp_path)]) == 2
+    assert main([str(tmp_path)]) == 1
     assert "results.json: no such file" in capsys.readouterr().err
     (tmp_path / "results.json").write_text(json.dumps({"ctc": {"en": {"cer": 0.1}}}))
-    assert main([str(tmp_path)]) == 2
+    assert main([str(tmp_path)]) == 1
     assert "not a results.json" in capsys.readouterr().err
 
 
@@ -116,7 +116,7 @@ def test_learning_curve_crossover_from_one_experiment_per_size(tmp_path, capsys)
 
 
 def test_learning_curve_needs_train_hours(exps, capsys):
-    assert main([str(exps[0]), "--curve", "--no-plot"]) == 2
+    assert main([str(exps[0]), "--curve", "--no-plot"]) == 1
     assert "train_hours" in capsys.readouterr().err
 
 

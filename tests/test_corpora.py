@@ -84,13 +84,13 @@ def test_librispeech_prepare_any_subset(librispeech, tmp_path):
 def test_librispeech_missing_split_and_no_training_split_fail_clearly(librispeech, tmp_path, capsys):
     exp = tmp_path / "exp"
     assert recipe_main("librispeech")(["--corpus", str(librispeech), "--exp", str(exp), "--stop-stage",
-                                       "prepare"]) == 2  # default preset wants train-clean-100
+                                       "prepare"]) == 1  # default preset wants train-clean-100: a failed input
     assert "train-clean-100" in capsys.readouterr().err
     conf = tmp_path / "c.yaml"
     conf.write_text("splits: [dev-clean-2]\n")
     assert recipe_main("librispeech")(["--corpus", str(librispeech), "--exp", str(exp), "--config", str(conf),
-                                       "--stop-stage", "train"]) == 2
-    err = capsys.readouterr().err  # prepared, then the train stage finds nothing to train on
+                                       "--stop-stage", "train"]) == 1
+    err = capsys.readouterr().err  # nothing to train on
     assert "no training split among splits ['dev-clean-2']" in err and (exp / "data" / "dev-clean-2.jsonl").is_file()
 
 
@@ -132,7 +132,7 @@ def test_commonvoice_prepare_several_locales(commonvoice, tmp_path):
     assert [u.text for u in test_en] == ["it's five o'clock"] and test_en[0].duration == pytest.approx(1.5, abs=0.1)
     assert len(read_manifest(exp / "data" / "dev.jsonl")) == 2
     assert recipe_main("commonvoice")(["--corpus", str(commonvoice / "cv-corpus-17.0-2024-03-15"), "--exp",
-                                       str(tmp_path / "e2"), "--stop-stage", "prepare"]) == 2  # es... not there
+                                       str(tmp_path / "e2"), "--stop-stage", "prepare"]) == 1  # es... not there
 
 
 # --------------------------------------------------------------------------- TIMIT

@@ -186,12 +186,12 @@ def test_bad_inputs_are_reported_and_skipped(model_dir, audio_dir, tmp_path, cap
 def test_bad_model_directories_fail_clearly(model_dir, audio_dir, tmp_path, capsys):
     wav = str(audio_dir / "a.wav")
     rc, out, err = run(["-m", str(tmp_path / "nope"), wav], capsys)
-    assert rc == 2 and "no such model directory" in err and out == ""
+    assert rc == 1 and "no such model directory" in err and out == ""
     incomplete = tmp_path / "incomplete"
     incomplete.mkdir()
     (incomplete / "config.json").write_text((model_dir / "config.json").read_text())
     rc, _, err = run(["-m", str(incomplete), wav], capsys)
-    assert rc == 2 and "incomplete" in err and "model.safetensors" in err
+    assert rc == 1 and "incomplete" in err and "model.safetensors" in err
     newer = tmp_path / "newer"
     newer.mkdir()
     for f in model_dir.iterdir():
@@ -199,13 +199,23 @@ def test_bad_model_directories_fail_clearly(model_dir, audio_dir, tmp_path, caps
     config = json.loads((model_dir / "config.json").read_text())
     (newer / "config.json").write_text(json.dumps({**config, "version": config["version"] + 1}))
     rc, _, err = run(["-m", str(newer), wav], capsys)
-    assert rc == 2 and "newer" in err
+    assert rc == 1 and "newer" in err
     hybrid = tmp_path / "hybrid"
     hybrid.mkdir()
     (hybrid / "config.json").write_text(json.dumps({"system": "hybrid"}))
     (hybrid / "model.safetensors").write_bytes(b"")
     rc, _, err = run(["-m", str(hybrid), wav], capsys)
-    assert rc == 2 and "cannot load the hybrid model" in err
+    assert rc == 1 and "cannot load the hybrid model" in err
+    import pickle  # a pickle under the weights' name is refused, never unpickled
+
+    pickled = tmp_path / "pickled"
+    pickled.mkdir()
+    for f in model_dir.iterdir():
+        (pickled / f.name).write_bytes(f.read_bytes())
+    (pickled / "model.safetensors").write_bytes(pickle.dumps({"w": [1.0, 2.0]}))
+    rc, _, err = run(["-m", str(pickled), wav], capsys)
+    assert rc == 1 and f"{pickled / 'model.safetensors'}: not a valid safetensors file" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
 def test_long_audio_is_cut_in_pauses_and_stitched(model_dir, tmp_path, capsys):

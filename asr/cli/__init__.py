@@ -27,10 +27,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from asr.config import finite_float, fraction, positive_float, positive_int
+from asr.errors import UsageError, run_main
 from asr.train.config import add_train_options
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -62,19 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="generate the synthetic multilingual corpus (espeak-ng and other engines, offline)")
     s.add_argument("out", type=Path, help="output directory")
     s.add_argument("--langs", type=_langs, default=("en", "es", "de", "fr", "it", "sw"), help="comma-separated (default: en,es,de,fr,it,sw)")
-    s.add_argument("--hours", type=float, default=0.5, help="audio per language, all splits (default 0.5)")
+    s.add_argument("--hours", type=positive_float, default=0.5, help="audio per language, all splits (default 0.5)")
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
-    s.add_argument("--dev-fraction", type=float, default=0.1)
-    s.add_argument("--test-fraction", type=float, default=0.1)
+    s.add_argument("--jobs", type=positive_int, default=None, help="worker processes (default: all cores)")
+    s.add_argument("--dev-fraction", type=fraction, default=0.1)
+    s.add_argument("--test-fraction", type=fraction, default=0.1)
     s.add_argument("--no-noise", action="store_true", help="clean speech: no additive noise, no reverberation")
     s.add_argument("--engines", type=_langs, default=("espeak",),
                    help="comma-separated synthesis engines: espeak (default), mbrola, pico, festival "
                         "(the Debian ones: tools/install_voices.sh)")
     s.add_argument("--skip-missing", action="store_true", help="leave out engines that are not installed")
-    s.add_argument("--vtlp", type=float, default=0.0, metavar="P",
+    s.add_argument("--vtlp", type=fraction, default=0.0, metavar="P",
                    help="share of utterances with vocal tract length perturbation (warp 0.9-1.1)")
-    s.add_argument("--telephone", type=float, default=0.0, metavar="P",
+    s.add_argument("--telephone", type=fraction, default=0.0, metavar="P",
                    help="share of utterances through a telephone channel (8 kHz mu-law / A-law / GSM)")
     s.add_argument("--train-texts", type=Path, default=None, metavar="FILE",
                    help="one sentence a line: the train split says these instead of generated sentences")
@@ -100,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dev", type=Path, required=True, help="validation manifest")
     s.add_argument("--out", type=Path, required=True, help="output directory (model in OUT/model)")
     s.add_argument("--units", choices=("char", "bpe", "unigram", "phone"), default="char")
-    s.add_argument("--vocab-size", type=int, default=500, help="sentencepiece units, blank included")
+    s.add_argument("--vocab-size", type=positive_int, default=500, help="sentencepiece units, blank included")
     s.add_argument("--lexicon", type=Path, default=None, help="lexicon.txt: hybrid (required), ctc phone units")
     s.add_argument("--config", type=Path, default=None, help="hybrid: YAML of HybridConfig fields")
     s.add_argument("--preset", default="tiny", help="model size: tiny, small, medium")
@@ -112,12 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model_dir", type=Path)
     s.add_argument("manifest", type=Path)
     s.add_argument("out", type=Path, help="hypotheses (JSONL, one row per utterance)")
-    s.add_argument("--beam", type=float, default=None,
+    s.add_argument("--beam", type=positive_float, default=None,
                    help="ctc: beam size (1 = greedy, the default); hybrid: log-score beam (default: the model's)")
     s.add_argument("--mode", choices=("word", "phone"), default="word", help="hybrid: words, or phone recognition (PER)")
     s.add_argument("--lm", type=Path, default=None, help="word n-gram LM (ARPA) for shallow fusion")
-    s.add_argument("--lm-weight", type=float, default=None, help="LM weight (default: ctc 1.0, hybrid the model's)")
-    s.add_argument("--word-score", type=float, default=None,
+    s.add_argument("--lm-weight", type=finite_float, default=None, help="LM weight (default: ctc 1.0, hybrid the model's)")
+    s.add_argument("--word-score", type=finite_float, default=None,
                    help="score added per word (default: ctc 0.0, hybrid the model's word_penalty)")
     s.add_argument("--device", default="cpu")
     s.add_argument("--json", type=Path, default=None, help="write WER and RTF here")
@@ -179,9 +180,9 @@ def _train_hybrid(args: argparse.Namespace) -> int:
     from asr.train.hybrid import HybridConfig, train_hybrid
 
     if args.lexicon is None:
-        raise ValueError("--system hybrid needs --lexicon lexicon.txt (word phone phone ...)")
+        raise UsageError("--system hybrid needs --lexicon lexicon.txt (word phone phone ...)")
     if len(args.train) != 1:
-        raise ValueError("--system hybrid takes one --train manifest")
+        raise UsageError("--system hybrid takes one --train manifest")
     cfg = load_config(HybridConfig, args.config) if args.config else HybridConfig()
     summary = train_hybrid(args.train[0], args.dev, args.lexicon, args.out, cfg)
     print(json.dumps(summary, indent=2, default=str))
@@ -308,14 +309,11 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse ``argv`` (default ``sys.argv[1:]``) and run the subcommand; returns the exit code."""
+    """Parse ``argv`` (default ``sys.argv[1:]``) and run the subcommand; returns the exit code
+    (0; 1 a failed input; 2 a usage error; 130 interrupted: :mod:`asr.errors`)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return COMMANDS[args.command](args)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"asr {args.command}: error: {e}", file=sys.stderr)
-        return 2
+    return run_main(f"asr {args.command}", lambda: COMMANDS[args.command](args))  # asr.errors: exit 1 or 2
 
 
 if __name__ == "__main__":

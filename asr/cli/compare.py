@@ -16,6 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from asr.errors import InputError, run_main
 from asr.compare import (
     commands_markdown,
     curve_markdown,
@@ -48,12 +49,9 @@ def add_compare_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    """Run ``asr compare``: print the markdown table, write md/csv/png; returns 0, or 2 on bad input."""
-    try:
-        rows = read_results(args.exps)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"asr compare: error: {e}", file=sys.stderr)
-        return 2
+    """Run ``asr compare``: print the markdown table, write md/csv/png; returns 0 (bad results raise
+    a ``ValueError`` naming the file: :func:`asr.errors.run_main` makes it one line, exit 1)."""
+    rows = read_results(args.exps)
     out = args.out or (Path(args.exps[0]) if Path(args.exps[0]).is_dir() else Path(args.exps[0]).parent)
     out.mkdir(parents=True, exist_ok=True)
     table = to_markdown(rows)
@@ -66,8 +64,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.curve:
         curve = curves(read_results(args.exps, prefix=False))
         if not curve:
-            print("asr compare: error: --curve needs results with train_hours", file=sys.stderr)
-            return 2
+            raise InputError(f"{', '.join(map(str, args.exps))}: --curve needs results with train_hours")
         text = curve_markdown(curve)
         (out / "curve.md").write_text(text + ("" if args.no_plot else "\n![learning curve](curve.png)\n"),
                                       encoding="utf-8")
@@ -94,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m asr.cli.compare ...``: the same as ``asr compare ...``."""
     p = argparse.ArgumentParser(prog="asr compare", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    return run_compare(add_compare_arguments(p).parse_args(argv))
+    args = add_compare_arguments(p).parse_args(argv)
+    return run_main("asr compare", lambda: run_compare(args))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from asr.config import positive_float
 from asr.export import export_model, load_exported
 from asr.models.ctc import load_model_dir
 
@@ -22,7 +23,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``asr export``."""
     parser.add_argument("model_dir", type=Path, help="CTC model directory (config.json, model.safetensors, ...)")
     parser.add_argument("out", type=Path, help="output .pt2 file (torch.export archive)")
-    parser.add_argument("--example-seconds", type=float, default=2.0, help="length traced at export (default 2)")
+    parser.add_argument("--example-seconds", type=positive_float, default=2.0, help="length traced at export (default 2)")
     parser.add_argument("--no-check", action="store_true", help="skip comparing the export with the eager model")
 
 

@@ -25,6 +25,7 @@ import json
 import logging
 from pathlib import Path
 
+from asr.config import nonnegative_float, nonnegative_int, positive_int
 from asr.train.config import add_train_options
 
 __all__ = ["add_finetune_arguments", "run_finetune"]
@@ -44,12 +45,12 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output directory (model in OUT/model)")
     parser.add_argument("--policy", choices=POLICIES, default="full",
                         help="head: heads only; top-k: heads + last K encoder blocks; full; l2sp: full + L2-SP")
-    parser.add_argument("--k", type=int, default=0, help="top-k: encoder blocks to train")
-    parser.add_argument("--l2sp-alpha", type=float, default=None,
+    parser.add_argument("--k", type=nonnegative_int, default=0, help="top-k: encoder blocks to train")
+    parser.add_argument("--l2sp-alpha", type=nonnegative_float, default=None,
                         help="L2-SP strength (default 0.01 with --policy l2sp, else 0)")
     parser.add_argument("--units", choices=("char", "bpe", "unigram"), default="char")
-    parser.add_argument("--vocab-size", type=int, default=500, help="sentencepiece units, blank included")
-    parser.add_argument("--phone-weight", type=float, default=None,
+    parser.add_argument("--vocab-size", type=positive_int, default=500, help="sentencepiece units, blank included")
+    parser.add_argument("--phone-weight", type=nonnegative_float, default=None,
                         help="weight of the universal phone task (default: DEFAULT_WEIGHTS; 0 = off)")
     add_train_options(parser)
 

@@ -21,6 +21,7 @@ import argparse
 import json
 from pathlib import Path
 
+from asr.config import positive_float, positive_int
 from asr.train.config import add_train_options
 
 __all__ = ["add_meta_arguments", "run_meta"]
@@ -33,20 +34,6 @@ def _lang_path(value: str) -> tuple[str, Path]:
     return lang, Path(path)
 
 
-def _positive_int(value: str) -> int:
-    n = int(value)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{value}: must be >= 1")
-    return n
-
-
-def _positive_float(value: str) -> float:
-    x = float(value)
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"{value}: must be > 0")
-    return x
-
-
 def add_meta_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``asr meta-train``."""
     from asr.models.ctc import PRESETS
@@ -57,17 +44,17 @@ def add_meta_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dev", type=_lang_path, action="append", default=[], help="LANG=MANIFEST to validate on")
     parser.add_argument("--out", type=Path, required=True, help="output directory (model in OUT/model)")
     parser.add_argument("--method", choices=METHODS, default="reptile")
-    parser.add_argument("--outer-steps", type=_positive_int, default=200, help="meta-updates")
-    parser.add_argument("--tasks-per-step", type=_positive_int, default=4)
-    parser.add_argument("--inner-steps", type=_positive_int, default=3)
-    parser.add_argument("--inner-lr", type=_positive_float, default=1e-3)
+    parser.add_argument("--outer-steps", type=positive_int, default=200, help="meta-updates")
+    parser.add_argument("--tasks-per-step", type=positive_int, default=4)
+    parser.add_argument("--inner-steps", type=positive_int, default=3)
+    parser.add_argument("--inner-lr", type=positive_float, default=1e-3)
     parser.add_argument("--inner-optimizer", choices=("adam", "sgd"), default="adam")
     parser.add_argument("--outer-optimizer", choices=("adam", "sgd"), default="adam",
                         help="sgd with --lr 1: Reptile's step size eps (annealed by the schedule)")
-    parser.add_argument("--temperature", type=_positive_float, default=1.0, help="task sampling size^(1/T)")
+    parser.add_argument("--temperature", type=positive_float, default=1.0, help="task sampling size^(1/T)")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny", help="the shared encoder's size")
     parser.add_argument("--units", choices=("char", "bpe", "unigram"), default="char")
-    parser.add_argument("--vocab-size", type=int, default=500, help="sentencepiece units, blank included")
+    parser.add_argument("--vocab-size", type=positive_int, default=500, help="sentencepiece units, blank included")
     add_train_options(parser)
 
 

@@ -47,6 +47,8 @@ import torch
 from torch import Tensor
 
 from asr.audio import SAMPLE_RATE, AudioError, info, load_audio
+from asr.config import positive_float, positive_int
+from asr.errors import UsageError, run_main
 from asr.decoding.types import Recognizer, WordSpan
 from asr.systems import load_recognizer
 
@@ -377,25 +379,21 @@ def add_transcribe_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
     parser.add_argument("-o", "--output-dir", type=Path, default=None,
                         help="write DIR/<stem>.<format> per input instead of printing")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    parser.add_argument("--beam", type=float, default=None,
+    parser.add_argument("--beam", type=positive_float, default=None,
                         help="ctc: beam size (default 1, greedy); hybrid: log-score beam (default: the model's)")
     parser.add_argument("--lm", type=Path, default=None, help="word n-gram LM (ARPA) to decode with")
-    parser.add_argument("--batch-size", type=int, default=1, help="chunks decoded together (default 1)")
+    parser.add_argument("--batch-size", type=positive_int, default=1, help="chunks decoded together (default 1)")
     parser.add_argument("--chunk-seconds", type=float, default=CHUNK_SECONDS,
                         help=f"longest piece decoded at once, cut in a pause (default {CHUNK_SECONDS:g})")
     return parser
 
 
 def run_transcribe(args: argparse.Namespace) -> int:
-    """Run ``asr transcribe``; returns 0, 1 when some input failed, 2 when nothing could run (bad model)."""
-    if args.batch_size < 1 or args.chunk_seconds < 1.0:
-        print("asr transcribe: error: --batch-size must be >= 1 and --chunk-seconds >= 1", file=sys.stderr)
-        return 2
-    try:
-        recognizer = load_recognizer(args.model, args.device, args.beam, args.lm)
-    except ValueError as e:
-        print(f"asr transcribe: error: {e}", file=sys.stderr)
-        return 2
+    """Run ``asr transcribe``; returns 0, or 1 when some input failed (each named on stderr, the others
+    transcribed). A model that cannot load raises (:func:`asr.errors.run_main`: one line, exit 1)."""
+    if args.chunk_seconds < 1.0:
+        raise UsageError(f"--chunk-seconds {args.chunk_seconds:g}: must be >= 1")
+    recognizer = load_recognizer(args.model, args.device, args.beam, args.lm)
     if args.output_dir is not None:
         args.output_dir.mkdir(parents=True, exist_ok=True)
     writer = WRITERS[args.format]
@@ -424,7 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m asr.cli.transcribe ...``: the same as ``asr transcribe ...``."""
     p = argparse.ArgumentParser(prog="asr transcribe", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    return run_transcribe(add_transcribe_arguments(p).parse_args(argv))
+    args = add_transcribe_arguments(p).parse_args(argv)
+    return run_main("asr transcribe", lambda: run_transcribe(args))
 
 
 if __name__ == "__main__":

@@ -24,10 +24,12 @@ import logging
 import math
 import os
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from asr import errors
 
 __all__ = [
     "ManifestError",
@@ -145,6 +147,11 @@ def _parse_row(obj: Any, base_dir: Path, path: Path, lineno: int) -> Utterance:
     )
 
 
+def text_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of a UTF-8 text file; a line that is not UTF-8 is a :class:`ManifestError`."""
+    return errors.text_lines(path, ManifestError)
+
+
 def read_manifest(path: str | os.PathLike) -> list[Utterance]:
     """Read a JSONL manifest; blank lines are ignored.
 
@@ -157,19 +164,18 @@ def read_manifest(path: str | os.PathLike) -> list[Utterance]:
     base_dir = p.absolute().parent
     utts: list[Utterance] = []
     seen: dict[str, int] = {}
-    with open(p, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ManifestError(p, lineno, f"invalid JSON ({e.msg} at column {e.colno})") from None
-            utt = _parse_row(obj, base_dir, p, lineno)
-            if utt.id in seen:
-                raise ManifestError(p, lineno, f"duplicate id {utt.id!r} (first on line {seen[utt.id]})")
-            seen[utt.id] = lineno
-            utts.append(utt)
+    for lineno, line in text_lines(p):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ManifestError(p, lineno, f"invalid JSON ({e.msg} at column {e.colno})") from None
+        utt = _parse_row(obj, base_dir, p, lineno)
+        if utt.id in seen:
+            raise ManifestError(p, lineno, f"duplicate id {utt.id!r} (first on line {seen[utt.id]})")
+        seen[utt.id] = lineno
+        utts.append(utt)
     return utts
 
 

@@ -41,6 +41,7 @@ import torch
 from torch import Tensor
 
 from asr.decoding.types import WordSpan
+from asr.errors import InputError
 from asr.registry import register
 from asr.text.symbols import BLANK, UNK
 from asr.text.tokenizer import WORD_BOUNDARY, Tokenizer
@@ -65,16 +66,21 @@ def arpa_words(path: str | os.PathLike) -> list[str]:
     """
     words: list[str] = []
     section = None
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith("\\"):
-                section = line
-                continue
-            if section == "\\1-grams:" and line:
-                fields = line.split()
-                if len(fields) >= 2 and fields[1] not in ("<s>", "</s>", "<unk>", "<UNK>"):
-                    words.append(fields[1])
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith("\\"):
+                    section = line
+                    continue
+                if section == "\\1-grams:" and line:
+                    fields = line.split()
+                    if len(fields) >= 2 and fields[1] not in ("<s>", "</s>", "<unk>", "<UNK>"):
+                        words.append(fields[1])
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not a text ARPA file ({e})") from None
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such language model file") from None
     return words
 
 
@@ -114,6 +120,15 @@ class LexiconHypothesis:
     def text(self) -> str:
         """The words joined by spaces."""
         return " ".join(self.words)
+
+
+def _kenlm_reason(e: Exception) -> str:
+    """The useful part of a kenlm exception: what is wrong and where (drops the C++ location and hints)."""
+    text = str(e)
+    if "Exception." in text:
+        text = text.split("Exception.", 1)[1]
+    text = text.split("Loading the LM will be faster", 1)[0]
+    return " ".join(text.split()) or type(e).__name__
 
 
 @register("decoder", "lexicon")
@@ -170,23 +185,28 @@ class LexiconDecoder:
             lexicon_file.write_text(
                 "".join(f"{w} {' '.join(s)}\n" for w, s in self.lexicon.items()), encoding="utf-8"
             )
-            self._decoder = ctc_decoder(
-                lexicon=str(lexicon_file),
-                tokens=list(tokens),
-                lm=None if lm is None else str(lm),
-                nbest=nbest,
-                beam_size=beam_size,
-                beam_size_token=beam_size_token,
-                beam_threshold=beam_threshold,
-                lm_weight=lm_weight,
-                word_score=word_score,
-                unk_score=unk_score,
-                sil_score=sil_score,
-                log_add=log_add,
-                blank_token=BLANK,
-                sil_token=WORD_BOUNDARY if self.boundary_id is not None else BLANK,
-                unk_word=UNK,
-            )
+            try:
+                self._decoder = ctc_decoder(
+                    lexicon=str(lexicon_file),
+                    tokens=list(tokens),
+                    lm=None if lm is None else str(lm),
+                    nbest=nbest,
+                    beam_size=beam_size,
+                    beam_size_token=beam_size_token,
+                    beam_threshold=beam_threshold,
+                    lm_weight=lm_weight,
+                    word_score=word_score,
+                    unk_score=unk_score,
+                    sil_score=sil_score,
+                    log_add=log_add,
+                    blank_token=BLANK,
+                    sil_token=WORD_BOUNDARY if self.boundary_id is not None else BLANK,
+                    unk_word=UNK,
+                )
+            except RuntimeError as e:  # kenlm's message says "Byte: N" but not which file
+                if lm is None:
+                    raise
+                raise InputError(f"{lm}: kenlm cannot load this LM ({_kenlm_reason(e)})") from None
 
     def decode(self, log_probs: Tensor, lengths: Tensor | None = None) -> list[list[LexiconHypothesis]]:
         """N-best hypotheses of a batch.

@@ -191,12 +191,12 @@ def load_model_dir(
     Returns:
         ``(model, tokenizer, cfg)``; the model is in eval mode on ``device``.
     """
-    from safetensors.torch import load_file
+    from asr.weights import load_safetensors
 
     config = read_model_config(directory)
     cfg = ModelConfig.from_dict(config["model"])
     cmvn = GlobalCMVN.from_dict(config["cmvn"]) if config.get("cmvn") else None
     model = CTCModel(cfg, cmvn)
-    model.load_state_dict(load_file(str(Path(directory) / MODEL_WEIGHTS)))
+    model.load_state_dict(load_safetensors(Path(directory) / MODEL_WEIGHTS))
     tokenizer = load_tokenizer(directory)
     return model.to(device).eval(), tokenizer, cfg

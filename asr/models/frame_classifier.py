@@ -225,10 +225,14 @@ def scaled_loglikes(model: nn.Module, feats: Tensor, log_prior: Tensor, prior_sc
         log_prior: ``(num_pdfs,)`` from :func:`log_priors`.
 
     Returns:
-        ``log_softmax(logits) - prior_scale * log_prior``, shaped like the input with ``num_pdfs`` last.
+        ``log_softmax(logits) - prior_scale * log_prior``, shaped like the input with ``num_pdfs`` last
+        (no frames, e.g. audio shorter than one window: no rows).
     """
     model.eval()
     single = feats.dim() == 2
     x = feats[None] if single else feats
+    if x.shape[1] == 0:  # a convolution refuses an empty time axis
+        empty = x.new_zeros(x.shape[0], 0, log_prior.shape[0])
+        return empty[0] if single else empty
     out = model(x).log_softmax(-1) - prior_scale * log_prior
     return out[0] if single else out

@@ -138,7 +138,7 @@ def load_hybrid(model_dir: str | os.PathLike, lm: str | os.PathLike | None = Non
     Raises:
         ValueError: the directory holds another system's model.
     """
-    from safetensors.torch import load_file
+    from asr.weights import load_safetensors
 
     d = Path(model_dir)
     meta = json.loads((d / "config.json").read_text(encoding="utf-8"))
@@ -146,7 +146,7 @@ def load_hybrid(model_dir: str | os.PathLike, lm: str | os.PathLike | None = Non
         raise ValueError(f"{d}: not a hybrid model (system={meta.get('system')!r})")
     ccfg = FrameClassifierConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["classifier"].items()})
     classifier = build_frame_classifier(ccfg)
-    tensors = load_file(str(d / "model.safetensors"))
+    tensors = load_safetensors(d / "model.safetensors")
     log_prior = tensors.pop("log_prior")
     classifier.load_state_dict(tensors)
     extractor = FeatureExtractor(FeatureConfig.from_dict(meta["features"]))

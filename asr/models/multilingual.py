@@ -420,13 +420,13 @@ def load_multilingual_dir(
         ``(model, tokenizers, cfg)``: the model in eval mode on ``device``;
         ``tokenizers`` maps language -> tokenizer, plus ``"<phones>"`` for the phone tokenizer.
     """
-    from safetensors.torch import load_file
+    from asr.weights import load_safetensors
 
     config = read_multilingual_config(directory)
     cfg = MultilingualConfig.from_dict(config["model"])
     cmvn = GlobalCMVN.from_dict(config["cmvn"]) if config.get("cmvn") else None
     model = MultilingualCTC(cfg, cmvn)
-    model.load_state_dict(load_file(str(Path(directory) / MODEL_WEIGHTS)))
+    model.load_state_dict(load_safetensors(Path(directory) / MODEL_WEIGHTS))
     tok_dir = Path(directory) / TOKENIZERS_DIR
     tokenizers = {lang: load_tokenizer(tok_dir / lang) for lang in config.get("tokenizers", [])}
     if config.get("phone_tokenizer"):

@@ -156,10 +156,10 @@ def from_pretrained(
     Returns:
         ``(model, report)``, the model in train mode.
     """
-    from safetensors.torch import load_file
+    from asr.weights import load_safetensors
 
     config = read_any_config(directory)
     cmvn = GlobalCMVN.from_dict(config["cmvn"]) if config.get("cmvn") and cfg.base.features.cmvn == "global" else None
     model = MultilingualCTC(cfg, cmvn)
-    report = load_matching_state_dict(model, load_file(str(Path(directory) / MODEL_WEIGHTS)), rename)
+    report = load_matching_state_dict(model, load_safetensors(Path(directory) / MODEL_WEIGHTS), rename)
     return model.to(device), report

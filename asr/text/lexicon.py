@@ -24,6 +24,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 
+from asr.errors import text_lines
+
 __all__ = ["Lexicon", "Pronunciation"]
 
 Pronunciation = tuple[str, ...]  # phones of one pronunciation
@@ -133,27 +135,26 @@ class Lexicon:
         """
         lexicon = cls()
         path = Path(path)
-        with path.open(encoding="utf-8") as f:
-            for lineno, line in enumerate(f, start=1):
-                fields = line.split()
-                if not fields:
-                    continue
-                where = f"{path}:{lineno}"
-                if with_probs is None:
-                    with_probs = len(fields) > 2 and _is_number(fields[1])
-                word, rest = fields[0], fields[1:]
-                prob = 1.0
-                if with_probs:
-                    if not rest or not _is_number(rest[0]):
-                        raise ValueError(f"{where}: expected 'word prob phone ...', got {line.rstrip()!r}")
-                    prob, rest = float(rest[0]), rest[1:]
-                if not rest:
-                    form = "word prob phone ..." if with_probs else "word phone ..."
-                    raise ValueError(f"{where}: {word!r} has no phones (expected '{form}')")
-                try:
-                    lexicon.add(word, rest, prob)
-                except ValueError as e:
-                    raise ValueError(f"{where}: {e}") from None
+        for lineno, line in text_lines(path):
+            fields = line.split()
+            if not fields:
+                continue
+            where = f"{path}:{lineno}"
+            if with_probs is None:
+                with_probs = len(fields) > 2 and _is_number(fields[1])
+            word, rest = fields[0], fields[1:]
+            prob = 1.0
+            if with_probs:
+                if not rest or not _is_number(rest[0]):
+                    raise ValueError(f"{where}: expected 'word prob phone ...', got {line.rstrip()!r}")
+                prob, rest = float(rest[0]), rest[1:]
+            if not rest:
+                form = "word prob phone ..." if with_probs else "word phone ..."
+                raise ValueError(f"{where}: {word!r} has no phones (expected '{form}')")
+            try:
+                lexicon.add(word, rest, prob)
+            except ValueError as e:
+                raise ValueError(f"{where}: {e}") from None
         return lexicon
 
     @property

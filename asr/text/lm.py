@@ -45,6 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
+from asr.errors import text_lines
+
 __all__ = ["BOS", "EOS", "UNK", "ArpaError", "NgramLM", "LmScorer", "train_ngram", "perplexity"]
 
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
@@ -168,59 +170,58 @@ class NgramLM:
             if n and len(probs[n]) != counts[n]:
                 raise ArpaError(path, section_line, f"header says ngram {n}={counts[n]}, section has {len(probs[n])}")
 
-        with open(path, encoding="utf-8") as f:
-            for lineno, raw in enumerate(f, start=1):
-                line = raw.strip()
-                if not line:
-                    continue
-                if state == "start":
-                    if line != "\\data\\":
-                        raise ArpaError(path, lineno, f"expected the ARPA header '\\data\\', got {line[:40]!r}")
-                    state = "header"
-                    continue
-                if state == "header" and line.startswith("ngram"):
-                    m = re.fullmatch(r"ngram\s+(\d+)\s*=\s*(\d+)", line)
-                    if not m:
-                        raise ArpaError(path, lineno, f"malformed header line {line!r} (expected 'ngram N=count')")
-                    k, c = int(m.group(1)), int(m.group(2))
-                    if k != len(counts) + 1:
-                        raise ArpaError(path, lineno, f"header lists order {k} after order {len(counts)}")
-                    counts[k] = c
-                    continue
-                m = re.fullmatch(r"\\(\d+)-grams:", line)
-                if m:
-                    k = int(m.group(1))
-                    if state == "header" and not counts:
-                        raise ArpaError(path, lineno, "section before any 'ngram N=count' header line")
-                    if k != n + 1 or k not in counts:
-                        raise ArpaError(path, lineno, f"unexpected section \\{k}-grams: (header has orders 1..{len(counts)})")
-                    close_section()
-                    n, state, section_line = k, "section", lineno
-                    probs.append({})
-                    bows.append({})
-                    continue
-                if line == "\\end\\":
-                    if state != "section":
-                        raise ArpaError(path, lineno, "\\end\\ before any n-gram section")
-                    close_section()
-                    if n != len(counts):
-                        raise ArpaError(path, lineno, f"\\end\\ after order {n}, header promised {len(counts)}")
-                    state = "end"
-                    break
+        for lineno, raw in text_lines(path, ArpaError):
+            line = raw.strip()
+            if not line:
+                continue
+            if state == "start":
+                if line != "\\data\\":
+                    raise ArpaError(path, lineno, f"expected the ARPA header '\\data\\', got {line[:40]!r}")
+                state = "header"
+                continue
+            if state == "header" and line.startswith("ngram"):
+                m = re.fullmatch(r"ngram\s+(\d+)\s*=\s*(\d+)", line)
+                if not m:
+                    raise ArpaError(path, lineno, f"malformed header line {line!r} (expected 'ngram N=count')")
+                k, c = int(m.group(1)), int(m.group(2))
+                if k != len(counts) + 1:
+                    raise ArpaError(path, lineno, f"header lists order {k} after order {len(counts)}")
+                counts[k] = c
+                continue
+            m = re.fullmatch(r"\\(\d+)-grams:", line)
+            if m:
+                k = int(m.group(1))
+                if state == "header" and not counts:
+                    raise ArpaError(path, lineno, "section before any 'ngram N=count' header line")
+                if k != n + 1 or k not in counts:
+                    raise ArpaError(path, lineno, f"unexpected section \\{k}-grams: (header has orders 1..{len(counts)})")
+                close_section()
+                n, state, section_line = k, "section", lineno
+                probs.append({})
+                bows.append({})
+                continue
+            if line == "\\end\\":
                 if state != "section":
-                    raise ArpaError(path, lineno, f"unexpected line in the ARPA header: {line[:40]!r}")
-                fields = line.split()
-                if len(fields) not in (n + 1, n + 2):
-                    raise ArpaError(path, lineno, f"expected 'logprob w1 .. w{n} [backoff]', got {line[:60]!r}")
-                try:
-                    logp = float(fields[0])
-                    bow = float(fields[n + 1]) if len(fields) == n + 2 else None
-                except ValueError:
-                    raise ArpaError(path, lineno, f"not a number in {line[:60]!r}") from None
-                g = tuple(vocab.setdefault(w, len(vocab)) for w in fields[1 : n + 1])
-                probs[n][g] = logp
-                if bow is not None:
-                    bows[n][g] = bow
+                    raise ArpaError(path, lineno, "\\end\\ before any n-gram section")
+                close_section()
+                if n != len(counts):
+                    raise ArpaError(path, lineno, f"\\end\\ after order {n}, header promised {len(counts)}")
+                state = "end"
+                break
+            if state != "section":
+                raise ArpaError(path, lineno, f"unexpected line in the ARPA header: {line[:40]!r}")
+            fields = line.split()
+            if len(fields) not in (n + 1, n + 2):
+                raise ArpaError(path, lineno, f"expected 'logprob w1 .. w{n} [backoff]', got {line[:60]!r}")
+            try:
+                logp = float(fields[0])
+                bow = float(fields[n + 1]) if len(fields) == n + 2 else None
+            except ValueError:
+                raise ArpaError(path, lineno, f"not a number in {line[:60]!r}") from None
+            g = tuple(vocab.setdefault(w, len(vocab)) for w in fields[1 : n + 1])
+            probs[n][g] = logp
+            if bow is not None:
+                bows[n][g] = bow
         if state != "end":
             if state == "start":
                 raise ArpaError(path, max(lineno, 1), "no '\\data\\' header: not an ARPA file")

@@ -167,12 +167,12 @@ def load_checkpoint(
     Returns:
         The ``state.json`` dict.
     """
-    from safetensors.torch import load_file
+    from asr.weights import load_safetensors
 
     path = Path(path)
     state = json.loads((path / STATE_FILE).read_text())
     if model is not None:
-        model.load_state_dict(load_file(str(path / MODEL_FILE)))
+        model.load_state_dict(load_safetensors(path / MODEL_FILE))
     if optimizer is not None or scheduler is not None or restore_rng:
         trainer = torch.load(path / TRAINER_FILE, map_location=map_location, weights_only=True)
         if optimizer is not None and trainer.get("optimizer") is not None:
@@ -233,7 +233,7 @@ def average_checkpoints(paths: Sequence[str | os.PathLike]) -> dict[str, Tensor]
     Returns:
         A state dict for ``model.load_state_dict``.
     """
-    from safetensors.torch import load_file
+    from asr.weights import load_safetensors
 
     if not paths:
         raise ValueError("average_checkpoints needs at least one checkpoint")
@@ -241,7 +241,7 @@ def average_checkpoints(paths: Sequence[str | os.PathLike]) -> dict[str, Tensor]
     total: dict[str, Tensor] = {}
     last: dict[str, Tensor] = {}
     for f in files:
-        sd = load_file(str(f))
+        sd = load_safetensors(f)
         if total and set(sd) != set(total):
             raise ValueError(f"{f} holds different tensors than {files[0]}")
         for k, v in sd.items():

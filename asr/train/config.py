@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from asr.config import nonnegative_int, positive_float, positive_int
+
 if TYPE_CHECKING:
     import torch
 
@@ -115,12 +117,12 @@ _FLAG_FIELDS = {"epochs": "epochs", "max_steps": "max_steps", "batch_seconds": "
 def add_train_options(parser: argparse.ArgumentParser) -> None:
     """The training options shared by ``asr train`` and ``asr finetune`` (see :func:`train_config_from_args`)."""
     parser.add_argument("--train-config", type=Path, default=None, help="YAML of TrainConfig fields")
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--max-steps", type=int, default=None)
-    parser.add_argument("--batch-seconds", type=float, default=None, help="padded audio seconds per batch")
-    parser.add_argument("--grad-accum", type=int, default=None)
-    parser.add_argument("--lr", type=float, default=None)
-    parser.add_argument("--warmup-steps", type=int, default=None)
+    parser.add_argument("--epochs", type=positive_int, default=None)
+    parser.add_argument("--max-steps", type=nonnegative_int, default=None)
+    parser.add_argument("--batch-seconds", type=positive_float, default=None, help="padded audio seconds per batch")
+    parser.add_argument("--grad-accum", type=positive_int, default=None)
+    parser.add_argument("--lr", type=positive_float, default=None)
+    parser.add_argument("--warmup-steps", type=nonnegative_int, default=None)
     parser.add_argument("--device", default=None, help="auto, cpu or cuda")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--no-progress", action="store_true")
