@@ -76,7 +76,7 @@ def check_result(obj: dict, duration: float) -> None:
     assert obj["text"] == " ".join(w["word"] for w in obj["words"])
     last = 0.0
     for w in obj["words"]:
-        assert set(w) == {"word", "start", "end"} and w["word"]
+        assert set(w) == {"word", "start", "end", "confidence"} and w["word"] and 0.0 <= w["confidence"] <= 1.0
         assert last <= w["start"] < w["end"] <= obj["duration"] + 1e-3
         last = w["end"]
 
@@ -90,7 +90,9 @@ def test_json_for_every_format_rate_and_channel_count(model_dir, audio_dir, caps
     for r in rows:
         check_result(r, 2.5)
     assert rows[0]["text"] and rows[0]["words"]
-    assert rows[0]["text"] == rows[1]["text"] and rows[0]["words"] == rows[1]["words"]  # wav == flac
+    assert rows[0]["text"] == rows[1]["text"]  # wav == flac
+    for a, b in zip(rows[0]["words"], rows[1]["words"], strict=True):
+        assert {**a, "confidence": 0} == {**b, "confidence": 0} and a["confidence"] == pytest.approx(b["confidence"], abs=1e-3)
 
 
 def test_every_output_format_written_per_input(model_dir, audio_dir, tmp_path, capsys):

@@ -1,0 +1,398 @@
+"""One call from a model directory to transcripts, for either system: ``asr.load(DIR).transcribe(audio)``.
+
+Usage::
+
+    import asr
+
+    rec = asr.load("exp/synth/ctc/model")                    # or a hybrid model directory; device="cuda"
+    t = rec.transcribe("talk.flac")                          # a path: read in chunks, any length
+    print(t.text)
+    for w in t.words:                                        # times in seconds from the start of the audio
+        print(w.word, w.start, w.end, w.confidence)          # confidence in [0, 1] (CTC), None (hybrid)
+    for seg in t.segments:                                   # subtitle-sized pieces: start, end, text, words
+        print(seg.start, seg.end, seg.text)
+    t = rec.transcribe(samples, sample_rate=8000)            # numpy (S,) or (S, C); torch (S,) or (C, S)
+    ts = rec.transcribe_batch(["a.wav", "b.wav"])            # chunks of several files decoded together
+    json.dumps(t.to_dict())                                  # what ``asr transcribe -f json`` writes
+
+Long audio is read and decoded in windows of at most ``chunk_seconds`` (30 s), each cut at the
+quietest 25 ms frame of its last half so that cuts fall in pauses; word times are shifted back to
+the file's clock, and memory is bounded by the window times the batch size, not the file's length.
+
+``asr transcribe`` (:mod:`asr.cli.transcribe`) is a thin command line over :class:`Recognizer`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from asr.audio import SAMPLE_RATE, AudioError, info, load_audio, resample
+from asr.decoding.types import Recognizer as Engine
+from asr.decoding.types import WordSpan
+from asr.errors import UsageError
+
+__all__ = ["CHUNK_SECONDS", "Word", "Segment", "Transcript", "Failure", "Recognizer", "load", "iter_chunks",
+           "segments"]
+
+CHUNK_SECONDS = 30.0  # s: longest piece of audio decoded at once
+FRAME_SECONDS = 0.025  # s: energy frame used to find a pause to cut at
+PROGRESS_SECONDS = 120.0  # s: files longer than this report progress
+MAX_CUE_WORDS = 10  # words per segment at most
+MAX_CUE_SECONDS = 5.0  # s: a segment's length at most
+CUE_GAP_SECONDS = 0.8  # s: a pause this long starts a new segment
+
+
+@dataclass(frozen=True)
+class Word:
+    """A recognised word: ``start`` / ``end`` in seconds; ``confidence`` in [0, 1], ``None`` where the search gives none.
+
+    CTC: the geometric mean of the frame posteriors along the best path over the word's frames.
+    """
+
+    word: str
+    start: float
+    end: float
+    confidence: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"word", "start", "end"}`` (times rounded to ms), plus ``"confidence"`` where known."""
+        out: dict[str, Any] = {"word": self.word, "start": round(self.start, 3), "end": round(self.end, 3)}
+        if self.confidence is not None:
+            out["confidence"] = round(self.confidence, 4)
+        return out
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A subtitle-sized piece of a transcript: ``start`` / ``end`` in seconds, its ``text`` and ``words``."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+@dataclass
+class Transcript:
+    """The transcript of one input: ``audio`` (its name), ``text``, ``words``, ``duration`` in seconds."""
+
+    audio: str
+    text: str
+    words: list[Word]
+    duration: float
+    language: str = ""
+
+    @property
+    def segments(self) -> list[Segment]:
+        """The words grouped into segments (:func:`segments`)."""
+        return [Segment(s, e, t, tuple(ws)) for (s, e, t), ws in _cues(self)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``asr transcribe -f json``: ``audio``, ``text``, ``words``, ``duration``."""
+        return {"audio": self.audio, "text": self.text, "words": [w.to_dict() for w in self.words],
+                "duration": round(self.duration, 3)}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An input that could not be transcribed: its name and the reason."""
+
+    audio: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.audio}: {self.problem}"
+
+
+def _cues(t: Transcript) -> list[tuple[tuple[float, float, str], list[Word]]]:
+    if not t.words:
+        return [((0.0, t.duration, t.text), [])] if t.text else []
+    groups: list[list[Word]] = [[]]
+    for w in t.words:
+        cur = groups[-1]
+        if cur and (len(cur) >= MAX_CUE_WORDS or w.end - cur[0].start > MAX_CUE_SECONDS
+                    or w.start - cur[-1].end >= CUE_GAP_SECONDS):
+            cur = []
+            groups.append(cur)
+        cur.append(w)
+    return [((g[0].start, max(g[-1].end, g[0].start), " ".join(w.word for w in g)), g) for g in groups]
+
+
+def segments(t: Transcript) -> list[tuple[float, float, str]]:
+    """A transcript's words as cues ``(start_s, end_s, text)``, in time order.
+
+    A cue ends after :data:`MAX_CUE_WORDS` words, :data:`MAX_CUE_SECONDS`, or before a pause of
+    :data:`CUE_GAP_SECONDS`. Without word times (empty transcript) a non-empty text is one cue
+    spanning the file.
+    """
+    return [cue for cue, _ in _cues(t)]
+
+
+# ---------------------------------------------------------------------------
+# Reading audio
+# ---------------------------------------------------------------------------
+
+
+def _quietest_cut(wav: Tensor, lo: int, hi: int) -> int:
+    """Sample index in ``[lo, hi)`` at the centre of the lowest-energy frame of ``wav (S,)``."""
+    frame = int(FRAME_SECONDS * SAMPLE_RATE)
+    seg = wav[lo:hi]
+    n = seg.shape[0] // frame
+    if n < 2:
+        return hi
+    energy = seg[: n * frame].reshape(n, frame).pow(2).mean(dim=1)
+    return lo + int(torch.argmin(energy)) * frame + frame // 2
+
+
+def iter_chunks(path: str | os.PathLike, chunk_s: float = CHUNK_SECONDS) -> Iterator[tuple[float, Tensor, float]]:
+    """Read a file piece by piece, cutting in pauses.
+
+    Each window of ``chunk_s`` seconds is read with :func:`asr.audio.load_audio`
+    (only that window is in memory); unless it reaches the end of the file, it
+    is cut at the quietest frame of its second half, and the next window starts there.
+
+    Yields:
+        ``(offset_s, wav, duration_s)``: the chunk's start in the file, its
+        ``(S,)`` 16 kHz mono waveform, and the whole file's duration.
+
+    Raises:
+        AudioError: the file is missing, empty, or cannot be decoded.
+    """
+    meta = info(path)
+    total = meta.duration
+    if total <= 0:  # MP3 headers may not know the length: read it all
+        wav = load_audio(path)
+        total = wav.shape[0] / SAMPLE_RATE
+        if total <= chunk_s:
+            yield 0.0, wav, total
+            return
+        del wav
+    pos = 0  # samples at 16 kHz
+    end = int(round(total * SAMPLE_RATE))
+    win = int(chunk_s * SAMPLE_RATE)
+    while pos < end:
+        wav = load_audio(path, offset=pos / SAMPLE_RATE, duration=chunk_s)
+        if pos + wav.shape[0] >= end - SAMPLE_RATE // 100 or wav.shape[0] < win:  # reaches the end (within 10 ms)
+            yield pos / SAMPLE_RATE, wav, total
+            return
+        cut = _quietest_cut(wav, wav.shape[0] // 2, wav.shape[0])
+        yield pos / SAMPLE_RATE, wav[:cut], total
+        pos += cut
+
+
+def _split_array(wav: Tensor, chunk_s: float) -> Iterator[tuple[float, Tensor, float]]:
+    """:func:`iter_chunks` for a waveform in memory: ``(S,)`` at 16 kHz."""
+    total, win, pos = wav.shape[0] / SAMPLE_RATE, int(chunk_s * SAMPLE_RATE), 0
+    while True:
+        piece = wav[pos : pos + win]
+        if pos + win >= wav.shape[0]:
+            yield pos / SAMPLE_RATE, piece, total
+            return
+        cut = _quietest_cut(piece, piece.shape[0] // 2, piece.shape[0])
+        yield pos / SAMPLE_RATE, piece[:cut], total
+        pos += cut
+
+
+def as_waveform(audio: np.ndarray | Tensor, sample_rate: int | None) -> Tensor:
+    """Samples in memory -> ``(S,)`` float32 mono at 16 kHz.
+
+    Args:
+        audio: numpy ``(S,)`` or ``(S, C)`` (soundfile's layout), torch ``(S,)`` or ``(C, S)``
+            (torchaudio's); integer PCM is scaled to [-1, 1].
+        sample_rate: the samples' rate (``None``: 16 kHz).
+
+    Raises:
+        ValueError: more than two dimensions, a bad rate, or NaN / infinite samples.
+    """
+    x = torch.from_numpy(np.ascontiguousarray(audio)) if isinstance(audio, np.ndarray) else audio.detach().cpu()
+    if x.dtype in (torch.int16, torch.int32, torch.int8, torch.uint8):
+        scale = {torch.int16: 32768.0, torch.int32: 2147483648.0, torch.int8: 128.0}.get(x.dtype)
+        x = (x.float() - 128.0) / 128.0 if x.dtype == torch.uint8 else x.float() / scale
+    x = x.float()
+    if x.dim() == 2:
+        x = x.mean(dim=1) if isinstance(audio, np.ndarray) else x.mean(dim=0)
+    if x.dim() != 1:
+        raise ValueError(f"audio must be (S,) or two-dimensional, got shape {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("audio holds NaN or infinite samples")
+    rate = SAMPLE_RATE if sample_rate is None else int(sample_rate)
+    if rate <= 0:
+        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+    return resample(x, rate, SAMPLE_RATE).contiguous() if rate != SAMPLE_RATE else x.contiguous()
+
+
+# ---------------------------------------------------------------------------
+# The recognizer
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    name: str
+    problem: str = ""
+    duration: float = 0.0
+    pieces: list[tuple[str, list[Word]]] = field(default_factory=list)
+    queued: int = 0  # chunks handed to the engine
+    closed: bool = False  # every chunk of the input has been queued (or reading failed)
+
+
+class Recognizer:
+    """A loaded model and its search behind one interface (either system); see the module docstring.
+
+    Attributes:
+        engine: the road's recognizer (:class:`asr.decoding.types.Recognizer`: batches of 16 kHz
+            waveforms in, hypotheses out).
+        system: ``"ctc"`` or ``"hybrid"``.
+        chunk_seconds: longest window decoded at once.
+        batch_size: windows decoded together.
+    """
+
+    def __init__(self, engine: Engine, chunk_seconds: float = CHUNK_SECONDS, batch_size: int = 1,
+                 language: str = ""):
+        """Wrap ``engine`` (see :func:`load`)."""
+        if chunk_seconds < 1.0:
+            raise UsageError(f"chunk_seconds {chunk_seconds:g}: must be >= 1")
+        if batch_size < 1:
+            raise UsageError(f"batch_size {batch_size}: must be >= 1")
+        self.engine, self.chunk_seconds, self.batch_size, self.language = engine, chunk_seconds, batch_size, language
+
+    @property
+    def system(self) -> str:
+        """``"ctc"`` or ``"hybrid"``."""
+        return self.engine.system
+
+    @property
+    def device(self) -> torch.device:
+        """Where the network runs."""
+        return self.engine.device
+
+    def _word(self, w: WordSpan, offset: float) -> Word:
+        conf = math.exp(min(w.score, 0.0)) if self.system == "ctc" else None
+        return Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3), conf)
+
+    def transcribe(self, audio: str | os.PathLike | np.ndarray | Tensor, sample_rate: int | None = None) -> Transcript:
+        """One input -> its :class:`Transcript`.
+
+        Args:
+            audio: a path (any format :func:`asr.audio.load_audio` reads), or samples in memory
+                (:func:`as_waveform`).
+            sample_rate: the rate of samples in memory (``None``: 16 kHz); ignored for paths.
+
+        Raises:
+            AudioError: a file that cannot be read (the path named).
+            ValueError: samples that cannot be used.
+        """
+        return self.transcribe_batch([audio], sample_rate)[0]
+
+    def transcribe_batch(self, audios: Sequence[str | os.PathLike | np.ndarray | Tensor],
+                         sample_rate: int | None = None) -> list[Transcript]:
+        """Several inputs, their windows decoded ``batch_size`` at a time; raises at the first bad one."""
+        out = []
+        for item in self.iter_transcripts(audios, sample_rate):
+            if isinstance(item, Failure):
+                raise AudioError(item.audio, item.problem)
+            out.append(item)
+        return out
+
+    def iter_transcripts(self, audios: Iterable[str | os.PathLike | np.ndarray | Tensor | Failure],
+                         sample_rate: int | None = None, progress: TextIO | None = None,
+                         names: Sequence[str] | None = None) -> Iterator[Transcript | Failure]:
+        """One :class:`Transcript` or :class:`Failure` per input, in input order, windows batched across inputs.
+
+        Args:
+            audios: paths, samples in memory, or :class:`Failure` entries (passed through in place).
+            sample_rate: the rate of samples in memory.
+            progress: where to report the progress of long files (``None``: silent).
+            names: what each input is called in its transcript (default: the path, ``<array K>``).
+        """
+        queue: list[_State] = []
+        batch: list[tuple[_State, float, Tensor]] = []
+
+        def run_batch() -> None:
+            if not batch:
+                return
+            hyps = self.engine.transcribe([w for _, _, w in batch], with_times=True)
+            for (state, offset, _), hyp in zip(batch, hyps):
+                state.pieces.append((hyp.text, [self._word(w, offset) for w in hyp.words]))
+            batch.clear()
+
+        def finished() -> Iterator[Transcript | Failure]:
+            while queue and queue[0].closed and len(queue[0].pieces) == queue[0].queued:
+                s = queue.pop(0)
+                if s.problem:
+                    yield Failure(s.name, s.problem)
+                else:
+                    text = " ".join(t for t, _ in s.pieces if t)
+                    yield Transcript(s.name, text, [w for _, ws in s.pieces for w in ws], s.duration, self.language)
+
+        for k, audio in enumerate(audios):
+            if isinstance(audio, Failure):
+                state = _State(audio.audio, problem=audio.problem)
+                chunks: Iterable[tuple[float, Tensor, float]] = ()
+            elif isinstance(audio, (str, os.PathLike)):
+                state = _State(names[k] if names else str(audio))
+                chunks = iter_chunks(audio, self.chunk_seconds)
+            else:
+                state = _State(names[k] if names else f"<array {k}>")
+                try:
+                    chunks = _split_array(as_waveform(audio, sample_rate), self.chunk_seconds)
+                except ValueError as e:
+                    state.problem, chunks = str(e), ()
+            queue.append(state)
+            t0 = time.perf_counter()
+            try:
+                for offset, wav, total in chunks:
+                    state.duration = total
+                    batch.append((state, offset, wav))
+                    state.queued += 1
+                    if len(batch) >= self.batch_size:
+                        run_batch()
+                    if progress is not None and total > PROGRESS_SECONDS:
+                        done = offset + wav.shape[0] / SAMPLE_RATE
+                        print(f"{state.name}: {done:.0f}/{total:.0f} s ({time.perf_counter() - t0:.0f} s elapsed)",
+                              file=progress, flush=True)
+            except AudioError as e:
+                state.problem = e.problem
+            state.closed = True
+            if state.problem:
+                run_batch()  # windows queued before the error still leave the batch
+                state.pieces, state.queued = [], 0
+            yield from finished()
+        run_batch()
+        yield from finished()
+
+
+def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torch", beam: float | None = None,
+         lm: str | os.PathLike | None = None, lm_weight: float | None = None, word_score: float | None = None,
+         chunk_seconds: float = CHUNK_SECONDS, batch_size: int = 1) -> Recognizer:
+    """Load either system's model directory as a :class:`Recognizer`.
+
+    Args:
+        model_dir: written by ``asr train`` (CTC or ``--system hybrid``) or a recipe.
+        device: ``cpu`` or ``cuda``.
+        backend: ``torch`` (the only one so far).
+        beam, lm, lm_weight, word_score: the search (:func:`asr.systems.load_recognizer`; ``None``
+            keeps the system's default).
+        chunk_seconds, batch_size: see :class:`Recognizer`.
+
+    Raises:
+        ValueError: not a model directory, an incomplete one, a missing LM, or an unknown backend;
+            the message names the path.
+    """
+    from asr.systems import load_recognizer
+
+    if backend != "torch":
+        raise UsageError(f"backend {backend!r}: only 'torch' is available")
+    engine = load_recognizer(Path(model_dir), device, beam, lm, lm_weight=lm_weight, word_score=word_score)
+    lang = getattr(getattr(engine, "model", None), "lang", "") or ""
+    return Recognizer(engine, chunk_seconds, batch_size, lang if isinstance(lang, str) else "")

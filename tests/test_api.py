@@ -1,0 +1,69 @@
+"""``asr.load(DIR).transcribe(...)``: one interface over both systems, paths and samples in memory alike."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+import asr
+from asr.api import Recognizer, Transcript
+from asr.audio import AudioError
+
+from conftest import make_tone, random_ctc_model_dir, random_hybrid_model_dir
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("api")
+    return {"ctc": random_ctc_model_dir(d / "ctc", "abc def ghi"),
+            "hybrid": random_hybrid_model_dir(d / "hybrid", {"cat": ["k", "a", "t"], "dog": ["d", "o", "g"]})}
+
+
+@pytest.mark.parametrize("system", ["ctc", "hybrid"])
+def test_paths_numpy_and_torch_give_the_same_transcript(models, tmp_path, system):
+    rec = asr.load(models[system])
+    assert isinstance(rec, Recognizer) and rec.system == system
+    x = make_tone(2.0, sample_rate=8000)
+    stereo = np.stack([x, 0.5 * x], axis=1)  # (S, C)
+    sf.write(tmp_path / "a.wav", stereo, 8000, subtype="FLOAT")
+    from_file = rec.transcribe(tmp_path / "a.wav")
+    from_numpy = rec.transcribe(stereo, sample_rate=8000)
+    from_torch = rec.transcribe(torch.from_numpy(stereo.T.copy()), sample_rate=8000)  # (C, S)
+    assert isinstance(from_file, Transcript) and from_file.text
+    assert from_file.text == from_numpy.text == from_torch.text
+    assert [w.word for w in from_file.words] == [w.word for w in from_numpy.words]
+    assert from_file.duration == pytest.approx(2.0, abs=0.01) and from_numpy.duration == pytest.approx(2.0, abs=0.01)
+    for w in from_file.words:
+        assert 0.0 <= w.start <= w.end <= 2.0 + 1e-3
+        assert (w.confidence is None) == (system == "hybrid")
+        assert w.confidence is None or 0.0 < w.confidence <= 1.0
+    d = from_file.to_dict()
+    assert json.loads(json.dumps(d)) == d and d["audio"] == str(tmp_path / "a.wav")
+    assert " ".join(s.text for s in from_file.segments) == from_file.text
+
+
+def test_long_arrays_are_cut_into_windows_and_batches_agree(models):
+    rec = asr.load(models["ctc"], chunk_seconds=3.0)
+    x = np.concatenate([make_tone(1.0, seed=i) if i % 2 == 0 else np.zeros(8000, np.float32) for i in range(14)])
+    t = rec.transcribe(x)  # 10.5 s: four windows of at most 3 s
+    starts = [w.start for w in t.words]
+    assert starts == sorted(starts) and t.words[-1].end <= t.duration + 1e-3 and t.duration == pytest.approx(10.5)
+    batched = asr.load(models["ctc"], chunk_seconds=3.0, batch_size=3).transcribe_batch([x, x[:16000]])
+    assert batched[0].text == t.text and batched[1].text == rec.transcribe(x[:16000]).text
+
+
+def test_bad_inputs_raise_clear_errors(models, tmp_path):
+    rec = asr.load(models["ctc"])
+    with pytest.raises(AudioError, match="nope.wav"):
+        rec.transcribe_batch([make_tone(1.0), tmp_path / "nope.wav"])
+    with pytest.raises(AudioError, match="NaN"):
+        rec.transcribe(np.array([0.0, np.nan] * 8000, dtype=np.float32))
+    with pytest.raises(ValueError, match="backend"):
+        asr.load(models["ctc"], backend="tensorrt")
+    with pytest.raises(ValueError, match="no such model directory"):
+        asr.load(tmp_path / "missing")
+    assert rec.transcribe(np.zeros(3, np.float32)).text == ""  # shorter than one frame: nothing
