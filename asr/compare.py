@@ -388,7 +388,8 @@ def _git(repo: Path, *args: str) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what :mod:`platform` says."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
             for line in f:
@@ -429,7 +430,7 @@ def environment(repo: str | os.PathLike | None = None) -> dict[str, Any]:
         gpu = None
     return {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "python": platform.python_version(), "packages": {k: v for k, v in packages.items() if v},
-            "git": git, "platform": platform.platform(), "cpu": _cpu_model(), "cores": os.cpu_count(), "gpu": gpu}
+            "git": git, "platform": platform.platform(), "cpu": cpu_model(), "cores": os.cpu_count(), "gpu": gpu}
 
 
 def environment_markdown(env: Mapping[str, Any]) -> str:

@@ -138,52 +138,41 @@ def _number(value: str, kind: type) -> Any:
     return x
 
 
-def positive_int(value: str) -> int:
-    """An integer >= 1."""
+def _bounded(kind: type, low: float, strict: bool, value: str) -> Any:
     import argparse
 
-    n = _number(value, int)
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{value}: must be >= 1")
-    return n
+    x = _number(value, kind)
+    if x < low or (strict and x == low):
+        raise argparse.ArgumentTypeError(f"{value}: must be {'>' if strict else '>='} {low:g}")
+    return x
+
+
+def positive_int(value: str) -> int:
+    """An integer >= 1."""
+    return _bounded(int, 1, False, value)
 
 
 def nonnegative_int(value: str) -> int:
     """An integer >= 0."""
-    import argparse
-
-    n = _number(value, int)
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{value}: must be >= 0")
-    return n
+    return _bounded(int, 0, False, value)
 
 
 def positive_float(value: str) -> float:
     """A finite number > 0."""
-    import argparse
-
-    x = _number(value, float)
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"{value}: must be > 0")
-    return x
+    return _bounded(float, 0.0, True, value)
 
 
 def nonnegative_float(value: str) -> float:
     """A finite number >= 0."""
-    import argparse
-
-    x = _number(value, float)
-    if x < 0:
-        raise argparse.ArgumentTypeError(f"{value}: must be >= 0")
-    return x
+    return _bounded(float, 0.0, False, value)
 
 
 def fraction(value: str) -> float:
     """A number in [0, 1]."""
     import argparse
 
-    x = _number(value, float)
-    if not 0.0 <= x <= 1.0:
+    x = nonnegative_float(value)
+    if x > 1.0:
         raise argparse.ArgumentTypeError(f"{value}: must be in [0, 1]")
     return x
 

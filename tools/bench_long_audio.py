@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -27,18 +26,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from asr.compare import cpu_model
 from asr.audio import SAMPLE_RATE, load_audio
 from asr.data.manifest import read_manifest
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def write_long_file(speech: Path, out: Path, minutes: float) -> float:
@@ -121,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<8} 1 min: {short['peak_mb']:>7.1f} MB {short['wall_s']:>7.1f} s | {args.minutes:g} min: "
                   f"{long['peak_mb']:>7.1f} MB {long['wall_s']:>7.1f} s (RTF {long['rtf']:.3f}) | "
                   f"peak ratio {rows[-1]['peak_ratio']:.3f}", flush=True)
-    result = {"cpu": _cpu(), "cores": os.cpu_count(), "minutes": args.minutes, "speech": str(args.speech),
+    result = {"cpu": cpu_model(), "cores": os.cpu_count(), "minutes": args.minutes, "speech": str(args.speech),
               "rows": rows, "target": "long-file peak within 10 % of the 1-minute file's",
               "met": all(r["peak_ratio"] <= 1.10 for r in rows)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
