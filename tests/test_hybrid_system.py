@@ -148,7 +148,7 @@ def test_speaker_adaptation_runs_every_count_and_method_and_resumes(trained, tmp
                                  None, None, cfg, speaker="dev voices")
     keys = [(r["utts"], r["method"]) for r in out["runs"]]
     assert keys == [(0, "none"), (2, "head"), (2, "lhuc"), (3, "head"), (3, "lhuc")]
-    assert all(0 <= r["wer"] <= 150 and r["minutes"] >= 0 for r in out["runs"])
+    assert all(0 <= r["wer"] <= 1.5 and r["minutes"] >= 0 for r in out["runs"])  # fractions, as everywhere
     assert set(read_manifest(tmp_path / "spk" / "2utt" / "train.jsonl")) <= set(
         read_manifest(lang_dir / "dev.jsonl"))  # nested subsets
     # a second call reuses every finished run (no model is trained again)
@@ -159,4 +159,6 @@ def test_speaker_adaptation_runs_every_count_and_method_and_resumes(trained, tmp
     assert (tmp_path / "spk" / "5utt" / "lhuc" / "model" / "model.safetensors").stat().st_mtime_ns == stamp
     table = speaker_table({"dev voices": out})
     assert "| dev voices | lhuc |" in table and "3 utts" in table
+    base = out["runs"][0]
+    assert f"| dev voices | head | {100 * base['wer']:.1f} ({100 * base['cer']:.1f}) |" in table  # in percent
     assert plot_speaker_adaptation({"dev voices": out}, tmp_path / "s.png").stat().st_size > 1000

@@ -133,7 +133,7 @@ def run_speaker_adaptation(root: str | Path, base_model: str | Path, pool: str |
             row = {"utts": len(utts), "minutes": minutes, "method": method, "train_s": train_s,
                    **_decode(run / "model", test, lm and Path(lm), run)}
             log.info("speaker %s: %d utts (%.1f min), %s: WER %.1f %% (%.0f s)", speaker, len(utts), minutes,
-                     method, row["wer"], train_s)
+                     method, 100 * row["wer"], train_s)
             keep(row)
     return json.loads(path.read_text())
 
@@ -145,8 +145,12 @@ def _rows(result: Mapping[str, Any]) -> tuple[list[int], list[str], dict[tuple[i
     return counts, methods, by
 
 
+def _pct(row: Mapping[str, Any]) -> str:
+    return f"{100 * row['wer']:.1f} ({100 * row['cer']:.1f})"
+
+
 def speaker_table(results: Mapping[str, Mapping[str, Any]]) -> str:
-    """A markdown table: one row per speaker and method, test WER (CER) per N; N = 0 the unadapted model."""
+    """A markdown table: one row per speaker and method, test WER (CER) % per N; N = 0 the unadapted model."""
     lines = []
     for name, result in results.items():
         counts, methods, by = _rows(result)
@@ -155,9 +159,8 @@ def speaker_table(results: Mapping[str, Mapping[str, Any]]) -> str:
                       "|---|---|---:|" + "---:|" * len(counts)]
         base = by.get((0, "none"))
         for method in methods:
-            cells = [f"{by[(n, method)]['wer']:.1f} ({by[(n, method)]['cer']:.1f})" if (n, method) in by else "-"
-                     for n in counts]
-            first = f"{base['wer']:.1f} ({base['cer']:.1f})" if base else "-"
+            cells = [_pct(by[(n, method)]) if (n, method) in by else "-" for n in counts]
+            first = _pct(base) if base else "-"
             lines.append(f"| {name} | {method} | {first} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -176,9 +179,9 @@ def plot_speaker_adaptation(results: Mapping[str, Mapping[str, Any]], png: str |
         base = by.get((0, "none"))
         for method in methods:
             xs = [n for n in counts if (n, method) in by]
-            ys = [by[(n, method)]["wer"] for n in xs]
+            ys = [100 * by[(n, method)]["wer"] for n in xs]
             if base:
-                xs, ys = [1, *xs], [base["wer"], *ys]
+                xs, ys = [1, *xs], [100 * base["wer"], *ys]
             ax.plot(xs, ys, marker="o", label=method)
         ax.set_xscale("log")
         ax.set_xticks([1, *counts], ["0", *map(str, counts)])
