@@ -198,5 +198,10 @@ def plot_speaker_adaptation(results: Mapping[str, Mapping[str, Any]], png: str |
 
 
 def read_speaker_results(roots: Sequence[tuple[str, Path]]) -> dict[str, dict[str, Any]]:
-    """``{name: results.json}`` of the roots that have one."""
-    return {name: json.loads((root / RESULTS).read_text()) for name, root in roots if (root / RESULTS).is_file()}
+    """``{speaker: results.json}`` of the roots that have one (keyed by the speaker the run names, else ``name``)."""
+    out = {}
+    for name, root in roots:
+        if (root / RESULTS).is_file():
+            result = json.loads((root / RESULTS).read_text())
+            out[result.get("speaker") or name] = result
+    return out
