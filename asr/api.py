@@ -374,7 +374,7 @@ class Recognizer:
 
 def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torch", beam: float | None = None,
          lm: str | os.PathLike | None = None, lm_weight: float | None = None, word_score: float | None = None,
-         chunk_seconds: float = CHUNK_SECONDS, batch_size: int = 1) -> Recognizer:
+         chunk_seconds: float = CHUNK_SECONDS, batch_size: int = 1, language: str | None = None) -> Recognizer:
     """Load either system's model directory as a :class:`Recognizer`.
 
     Args:
@@ -382,7 +382,9 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
         device: ``cpu`` or ``cuda``.
         backend: ``torch`` (the only one so far).
         beam, lm, lm_weight, word_score: the search (:func:`asr.systems.load_recognizer`; ``None``
-            keeps the system's default).
+            keeps the model directory's: a recipe's CTC directory decodes with the lexicon + LM it
+            was measured with; ``beam=1``: greedy).
+        language: which language's saved LM a multilingual CTC directory decodes with.
         chunk_seconds, batch_size: see :class:`Recognizer`.
 
     Raises:
@@ -393,6 +395,7 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
 
     if backend != "torch":
         raise UsageError(f"backend {backend!r}: only 'torch' is available")
-    engine = load_recognizer(Path(model_dir), device, beam, lm, lm_weight=lm_weight, word_score=word_score)
-    lang = getattr(getattr(engine, "model", None), "lang", "") or ""
+    engine = load_recognizer(Path(model_dir), device, beam, lm, lm_weight=lm_weight, word_score=word_score,
+                             language=language)
+    lang = language or getattr(getattr(engine, "model", None), "lang", "") or ""
     return Recognizer(engine, chunk_seconds, batch_size, lang if isinstance(lang, str) else "")

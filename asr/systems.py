@@ -45,6 +45,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
@@ -256,10 +257,13 @@ def system_of(model_dir: str | os.PathLike) -> str:
 
 def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: float | None = None,
                     lm: str | os.PathLike | None = None, lm_weight: float | None = None,
-                    word_score: float | None = None, mode: str = "word") -> Recognizer:
+                    word_score: float | None = None, mode: str = "word", language: str | None = None) -> Recognizer:
     """Load either system's model directory (``config.json`` decides, through :data:`SYSTEMS`).
 
-    The options mean the same for both systems; ``None`` keeps the system's default.
+    The options mean the same for both systems; ``None`` keeps the system's default. A CTC
+    directory with a ``decoding.json`` (written by the recipes: :func:`save_ctc_decoding`)
+    decodes by default as it was measured (lexicon + its LM for ``language``); ``beam=1``
+    asks for greedy decoding.
 
     Args:
         model_dir: written by ``asr train`` (CTC or ``--system hybrid``) or a recipe.
@@ -270,6 +274,8 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
         lm_weight: weight of the LM (CTC default 1.0; hybrid: the model's).
         word_score: added per word (CTC ``word_score``, default 0; hybrid ``word_penalty``, default the model's).
         mode: ``"word"``, or ``"phone"`` recognition (hybrid only).
+        language: which of a multilingual CTC directory's saved LMs to decode with (``None``:
+            the only one, or greedy decoding when there are several).
 
     Raises:
         ValueError: not a model directory, an incomplete one, a missing LM file, CUDA asked
@@ -278,6 +284,12 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
     """
     d = Path(model_dir)
     system = system_of(d)
+    if system == "ctc" and beam is None and lm is None:  # the search the model directory was measured with
+        saved = ctc_decoding(d, language)
+        if saved is not None:
+            beam, lm = saved["beam"], saved["lm"]
+            lm_weight = saved["lm_weight"] if lm_weight is None else lm_weight
+            word_score = saved["word_score"] if word_score is None else word_score
     if lm is not None and not Path(lm).is_file():
         raise ValueError(f"{lm}: no such language model file")
     if str(device).startswith("cuda"):
@@ -289,6 +301,58 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
         return SYSTEMS[system].load(d, device, beam, None if lm is None else str(lm), lm_weight, word_score, mode)
     except (ValueError, FileNotFoundError, KeyError, RuntimeError, OSError) as e:
         raise ValueError(f"{d}: cannot load the {system} model ({type(e).__name__}: {e})") from None
+
+
+DECODING_JSON = "decoding.json"  # a CTC model directory's default search, per language
+
+
+def save_ctc_decoding(model_dir: str | os.PathLike, lang: str, lm: str | os.PathLike, beam: int, lm_weight: float,
+                      word_score: float) -> Path:
+    """Make the lexicon + LM search the default of a CTC model directory for ``lang``.
+
+    The LM is copied to ``model_dir/lm/<lang>.arpa`` (its unigrams are the decoder's words) and the
+    options go to ``model_dir/decoding.json`` (``{"search", "beam", "lm_weight", "word_score",
+    "lms": {lang: path}}``, one entry per language saved). Returns the JSON's path.
+    """
+    d = Path(model_dir)
+    (d / "lm").mkdir(exist_ok=True)
+    dst = d / "lm" / f"{lang}.arpa"
+    if Path(lm).resolve() != dst.resolve():
+        shutil.copyfile(lm, dst)
+    path = d / DECODING_JSON
+    record = json.loads(path.read_text()) if path.is_file() else {"lms": {}}
+    record.update(search="lexicon", beam=int(beam), lm_weight=float(lm_weight), word_score=float(word_score))
+    record["lms"][lang] = f"lm/{lang}.arpa"
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def ctc_decoding(model_dir: str | os.PathLike, language: str | None = None) -> dict[str, Any] | None:
+    """The saved default search of a CTC model directory: ``{"beam", "lm", "lm_weight", "word_score"}``, or
+    ``None`` (no ``decoding.json``; several languages and none asked for: greedy).
+
+    Raises:
+        ValueError: ``language`` has no saved LM (the saved ones are named), or a malformed file.
+    """
+    path = Path(model_dir) / DECODING_JSON
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        lms = dict(record["lms"])
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
+        raise ValueError(f"{path}: not a decoding file ({type(e).__name__}: {e})") from None
+    if language is None:
+        if len(lms) != 1:
+            log.info("%s: LMs for %s; pass a language to decode with one (greedy now)", path, sorted(lms))
+            return None
+        language = next(iter(lms))
+    if language not in lms:
+        raise ValueError(f"{path}: no LM for language {language!r}; saved: {sorted(lms)}")
+    return {"beam": record.get("beam", 16), "lm": Path(model_dir) / lms[language],
+            "lm_weight": record.get("lm_weight", 1.0), "word_score": record.get("word_score", 0.0)}
 
 
 def _load_hybrid(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
@@ -365,7 +429,7 @@ def decode_ctc_system(model_dir: str | os.PathLike, test: str | os.PathLike, hyp
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    variants: list[tuple[str, dict[str, Any]]] = [("ctc-greedy", {})]
+    variants: list[tuple[str, dict[str, Any]]] = [("ctc-greedy", {"beam": 1})]
     if lm is not None:
         variants.append(("ctc-lm", {"beam": settings.beam, "lm": Path(lm), "lm_weight": settings.lm_weight,
                                     "word_score": settings.word_score}))
@@ -508,7 +572,10 @@ def _train_ctc(xp: Experiment, force: bool) -> None:
 
 
 def _decode_ctc(xp: Experiment, lang: LangData, test_name: str, test: Path) -> dict[str, tuple[Path, dict]]:
-    return decode_ctc_system(xp.ctc_dir(), test, xp.exp / "ctc" / "hyp", test_name, xp.ctc, lm=lang.ctc_lm)
+    out = decode_ctc_system(xp.ctc_dir(), test, xp.exp / "ctc" / "hyp", test_name, xp.ctc, lm=lang.ctc_lm)
+    if lang.ctc_lm is not None:  # the model directory decodes as measured here (asr transcribe, asr.load)
+        save_ctc_decoding(xp.ctc_dir(), lang.lang, lang.ctc_lm, xp.ctc.beam, xp.ctc.lm_weight, xp.ctc.word_score)
+    return out
 
 
 @dataclass(frozen=True)

@@ -67,3 +67,30 @@ def test_bad_inputs_raise_clear_errors(models, tmp_path):
     with pytest.raises(ValueError, match="no such model directory"):
         asr.load(tmp_path / "missing")
     assert rec.transcribe(np.zeros(3, np.float32)).text == ""  # shorter than one frame: nothing
+
+
+def test_a_ctc_directory_decodes_with_its_saved_lexicon_and_lm(models, tmp_path):
+    import shutil
+
+    from asr.systems import ctc_decoding, load_recognizer, save_ctc_decoding
+    from asr.text.lm import train_ngram
+
+    d = tmp_path / "ctc"
+    shutil.copytree(models["ctc"], d)
+    assert ctc_decoding(d) is None and load_recognizer(d).decoder_name == "greedy"
+    train_ngram([["abc", "def"], ["ghi", "abc"]], 2).to_arpa(tmp_path / "en.arpa")
+    save_ctc_decoding(d, "en", tmp_path / "en.arpa", beam=8, lm_weight=0.5, word_score=1.0)
+    saved = ctc_decoding(d)
+    assert saved["lm"] == d / "lm" / "en.arpa" and saved["beam"] == 8 and saved["lm_weight"] == 0.5
+    assert load_recognizer(d).decoder_name == "lexicon"  # the default now
+    assert load_recognizer(d, beam=1).decoder_name == "greedy"  # asked for
+    words = set(asr.load(d).transcribe(make_tone(2.0)).text.split())
+    assert words <= {"abc", "def", "ghi"}  # only the lexicon's words
+    save_ctc_decoding(d, "sw", tmp_path / "en.arpa", beam=8, lm_weight=0.5, word_score=1.0)
+    assert ctc_decoding(d) is None  # two languages, none asked for: greedy
+    assert ctc_decoding(d, "sw")["lm"] == d / "lm" / "sw.arpa"
+    with pytest.raises(ValueError, match="no LM for language 'fr'"):
+        asr.load(d, language="fr")
+    (d / "decoding.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a decoding file"):
+        ctc_decoding(d)

@@ -35,6 +35,7 @@ def test_smoke_preset_runs_every_stage(tmp_path):
         assert (exp / "hybrid" / lang / "model" / "config.json").exists()
         assert "\\data\\" in (exp / "lm" / f"{lang}.arpa").read_text()[:20]
     assert (exp / "ctc" / "model" / "model.safetensors").exists()
+    _check_model_dir_decodes_as_measured(exp)
     report = (exp / "report.md").read_text()
     assert "Hybrid alignments: phone boundaries within 20 ms" in report  # measured against espeak-ng's times
     # a second run finds the corpus done and only redoes the cheap stages
@@ -42,6 +43,24 @@ def test_smoke_preset_runs_every_stage(tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     _check_curve_stage(exp)
     _check_multilingual_stage(exp, cmd)
+
+
+def _check_model_dir_decodes_as_measured(exp: Path) -> None:
+    """The CTC model directory carries the lexicon + LM search of each language: ``asr decode`` with
+    ``--language en`` gives the recipe's ``ctc-lm`` hypotheses, without a language (two saved) greedy's."""
+    from asr.cli import main
+
+    model = exp / "ctc" / "model"
+    saved = json.loads((model / "decoding.json").read_text())
+    assert set(saved["lms"]) == {"en", "sw"} and saved["search"] == "lexicon"
+    assert all((model / path).is_file() for path in saved["lms"].values())
+    for args, variant in ((["--language", "en"], "ctc-lm"), ([], "ctc-greedy")):
+        hyp = exp / f"check-{variant}.jsonl"
+        assert main(["decode", str(model), str(exp / "data" / "en" / "test.jsonl"), str(hyp), *args]) == 0
+        ours = [json.loads(line)["text"] for line in hyp.read_text().splitlines()]
+        recipe = [json.loads(line)["text"] for line in
+                  (exp / "ctc" / "hyp" / variant / "en.jsonl").read_text().splitlines()]
+        assert ours == recipe, variant
 
 
 def _check_curve_stage(exp: Path) -> None:

@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lm-weight", type=finite_float, default=None, help="LM weight (default: ctc 1.0, hybrid the model's)")
     s.add_argument("--word-score", type=finite_float, default=None,
                    help="score added per word (default: ctc 0.0, hybrid the model's word_penalty)")
+    s.add_argument("--language", default=None, help="ctc: decode with this language's LM saved in the model directory")
     s.add_argument("--device", default="cpu")
     s.add_argument("--json", type=Path, default=None, help="write WER and RTF here")
 
@@ -220,7 +221,7 @@ def _decode(args: argparse.Namespace) -> int:
     from asr.systems import load_recognizer
 
     recognizer = load_recognizer(args.model_dir, args.device, args.beam, args.lm, lm_weight=args.lm_weight,
-                                 word_score=args.word_score, mode=args.mode)
+                                 word_score=args.word_score, mode=args.mode, language=args.language)
     stats = decode_manifest(recognizer, args.manifest, args.out, with_times=recognizer.system == "hybrid")
     refs, langs = read_text_file(args.manifest)
     if args.mode == "phone" and recognizer.system == "hybrid":  # score phones against the lexicon's

@@ -187,8 +187,12 @@ def add_transcribe_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
                         help="write DIR/<stem>.<format> per input instead of printing")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     parser.add_argument("--beam", type=positive_float, default=None,
-                        help="ctc: beam size (default 1, greedy); hybrid: log-score beam (default: the model's)")
-    parser.add_argument("--lm", type=Path, default=None, help="word n-gram LM (ARPA) to decode with")
+                        help="ctc: beam size (1: greedy; default: the model directory's search, else greedy); "
+                             "hybrid: log-score beam (default: the model's)")
+    parser.add_argument("--lm", type=Path, default=None,
+                        help="word n-gram LM (ARPA) to decode with (default: the model directory's, if any)")
+    parser.add_argument("--language", default=None,
+                        help="a multilingual CTC model directory: decode with this language's saved LM")
     parser.add_argument("--batch-size", type=positive_int, default=1, help="chunks decoded together (default 1)")
     parser.add_argument("--chunk-seconds", type=float, default=CHUNK_SECONDS,
                         help=f"longest piece decoded at once, cut in a pause (default {CHUNK_SECONDS:g})")
@@ -201,7 +205,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
     if args.chunk_seconds < 1.0:
         raise UsageError(f"--chunk-seconds {args.chunk_seconds:g}: must be >= 1")
     recognizer = load(args.model, args.device, beam=args.beam, lm=args.lm, chunk_seconds=args.chunk_seconds,
-                      batch_size=args.batch_size)
+                      batch_size=args.batch_size, language=args.language)
     if args.output_dir is not None:
         args.output_dir.mkdir(parents=True, exist_ok=True)
     writer = WRITERS[args.format]
