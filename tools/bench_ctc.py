@@ -5,6 +5,12 @@ Usage:
     python tools/bench_ctc.py --T 1000 --V 500 --dtypes fp32 --repeat 50
     python tools/bench_ctc.py --out /tmp/ctc.json   # JSON elsewhere
     python tools/bench_ctc.py --cpu                 # tiny CPU sanity run (Triton interpreter)
+    python tools/bench_ctc.py --cpu --B 2 --T 12 16 --V 7 --L 4   # the same at sizes of your choice
+
+Sizes: --B, --T, --L, --V and --D default to the GPU grid below; with --cpu to a tiny case
+(B=2, T=12, L=4, V=7, D=16), and any size given on the command line is used as given.
+On the GPU the JSON is rewritten after every shape ("complete": false until the last), so a
+run stopped part way keeps the rows it measured.
 
 For every shape (B=32, T in {250, 1000}, L=200, V in {32, 500, 5000}, fp32 and bf16) it
 times forward + backward with CUDA events (after warmup; median of --repeat runs) and
@@ -42,15 +48,17 @@ from asr.losses import fused_ctc_loss, fused_linear_ctc_loss  # noqa: E402
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 METHODS = ("torch", "cudnn", "ours", "torch+linear", "ours+linear")
+GPU_SIZES = {"B": 32, "T": [250, 1000], "L": 200, "V": [32, 500, 5000], "D": 256}  # the issue's grid
+CPU_SIZES = {"B": 2, "T": [12], "L": 4, "V": [7], "D": 16}  # seconds in Triton's interpreter
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--B", type=int, default=32, help="utterances per batch")
-    p.add_argument("--T", type=int, nargs="+", default=[250, 1000], help="frames per utterance")
-    p.add_argument("--L", type=int, default=200, help="longest target (lengths drawn in [L/2, L])")
-    p.add_argument("--V", type=int, nargs="+", default=[32, 500, 5000], help="vocabulary sizes")
-    p.add_argument("--D", type=int, default=256, help="hidden size for the fused-projection rows")
+    p.add_argument("--B", type=int, default=None, help="utterances per batch (GPU 32, --cpu 2)")
+    p.add_argument("--T", type=int, nargs="+", default=None, help="frames per utterance (GPU 250 1000, --cpu 12)")
+    p.add_argument("--L", type=int, default=None, help="longest target, lengths drawn in [L/2, L] (GPU 200, --cpu 4)")
+    p.add_argument("--V", type=int, nargs="+", default=None, help="vocabulary sizes (GPU 32 500 5000, --cpu 7)")
+    p.add_argument("--D", type=int, default=None, help="hidden size of the fused-projection rows (GPU 256, --cpu 16)")
     p.add_argument("--dtypes", nargs="+", default=["fp32", "bf16"], choices=list(DTYPES))
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     p.add_argument("--warmup", type=int, default=5)
@@ -58,7 +66,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None, help="JSON path (default tools/benchmarks/ctc_<gpu>.json)")
     p.add_argument("--cpu", action="store_true", help="tiny sanity run on the CPU (no timings worth keeping)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    for name, value in (CPU_SIZES if args.cpu else GPU_SIZES).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    for name in ("B", "L", "D"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name} must be >= 1")
+    if min(args.T) < 1 or min(args.V) < 2:
+        p.error("--T must be >= 1 and --V >= 2 (the blank and one label)")
+    return args
 
 
 # --------------------------------------------------------------------------- inputs
@@ -186,10 +203,23 @@ def copy_bandwidth_gbps() -> float:
 # --------------------------------------------------------------------------- main
 
 
-def bench_gpu(args) -> dict:
+def bench_gpu(args, save=None) -> dict:
+    """Every shape x dtype x method on the GPU; ``save(report)`` after each shape (partial rows)."""
     device_name = torch.cuda.get_device_name()
     bandwidth = copy_bandwidth_gbps()
-    rows = []
+    rows: list[dict] = []
+    report = dict(
+        device=device_name,
+        torch=torch.__version__,
+        triton=_triton_version(),
+        cuda=torch.version.cuda,
+        cudnn=torch.backends.cudnn.version(),
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        argv=sys.argv[1:],
+        copy_bandwidth_gbps=bandwidth,
+        complete=False,
+        results=rows,
+    )
     for T in args.T:
         for V in args.V:
             for dname in args.dtypes:
@@ -217,18 +247,9 @@ def bench_gpu(args) -> dict:
                     print_row(row)
                 del case
                 torch.cuda.empty_cache()
-    return dict(
-        device=device_name,
-        torch=torch.__version__,
-        triton=_triton_version(),
-        cuda=torch.version.cuda,
-        cudnn=torch.backends.cudnn.version(),
-        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        argv=sys.argv[1:],
-        copy_bandwidth_gbps=bandwidth,
-        results=rows,
-        summary=summarize(rows),
-    )
+                if save is not None:
+                    save({**report, "summary": summarize(rows)})
+    return {**report, "complete": True, "summary": summarize(rows)}
 
 
 def summarize(rows: list[dict]) -> list[dict]:
@@ -281,32 +302,33 @@ def print_summary(summary: list[dict]) -> None:
 
 
 def bench_cpu(args) -> dict:
-    """A seconds-long sanity run: every CPU-capable method on a tiny batch, losses compared."""
+    """A seconds-long sanity run: every CPU-capable method at the given (tiny) sizes, losses compared."""
     import warnings
 
     warnings.simplefilter("ignore", RuntimeWarning)  # the interpreter's numpy log(0) = -inf
-    args.B = min(args.B, 2)
-    T, V, L = 12, 7, 4
-    args.L = L
-    rows, ref = [], None
-    for dname in args.dtypes:
-        case = make_case(args, T, V, DTYPES[dname], "cpu")
-        for name in args.methods:
-            if name == "cudnn":
-                continue
-            fn, leaves = method_fn(name, case)
-            t0 = time.perf_counter()
-            loss = float(run_once(fn, leaves).detach())
-            ms = (time.perf_counter() - t0) * 1e3
-            ref = loss if name in ("torch", "torch+linear") else ref
-            row = dict(B=args.B, T=T, L=L, V=V, dtype=dname, method=name, ms=ms, loss=loss)
-            if ref is not None:
-                row["rel_diff_vs_torch"] = abs(loss - ref) / max(abs(ref), 1e-12)
-            rows.append(row)
-            print_row(row)
+    rows = []
+    for T in args.T:
+        for V in args.V:
+            for dname in args.dtypes:
+                case = make_case(args, T, V, DTYPES[dname], "cpu")
+                ref = None
+                for name in args.methods:
+                    if name == "cudnn":
+                        continue
+                    fn, leaves = method_fn(name, case)
+                    t0 = time.perf_counter()
+                    loss = float(run_once(fn, leaves).detach())
+                    ms = (time.perf_counter() - t0) * 1e3
+                    ref = loss if name in ("torch", "torch+linear") else ref
+                    row = dict(B=args.B, T=T, L=args.L, V=V, D=args.D, dtype=dname, method=name, ms=ms, loss=loss)
+                    if ref is not None:
+                        row["rel_diff_vs_torch"] = abs(loss - ref) / max(abs(ref), 1e-12)
+                    rows.append(row)
+                    print_row(row)
     worst = max((r.get("rel_diff_vs_torch", 0.0) for r in rows), default=0.0)
     print(f"\nCPU sanity run (Triton interpreter for ours): largest relative loss difference {worst:.2e}")
-    return dict(device="cpu", torch=torch.__version__, triton=_triton_version(), results=rows)
+    return dict(device="cpu", torch=torch.__version__, triton=_triton_version(), complete=True,
+                max_rel_diff_vs_torch=worst, results=rows)
 
 
 def _triton_version() -> str:
@@ -330,11 +352,15 @@ def main(argv=None) -> int:
     if not torch.cuda.is_available():
         print("bench_ctc: no CUDA device visible; this benchmark needs a GPU (use --cpu for a sanity run)")
         return 2
-    report = bench_gpu(args)
-    print_summary(report["summary"])
-    out = args.out or default_out(report["device"])
+    out = args.out or default_out(torch.cuda.get_device_name())
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+
+    def save(report: dict) -> None:
+        out.write_text(json.dumps(report, indent=2) + "\n")
+
+    report = bench_gpu(args, save)
+    print_summary(report["summary"])
+    save(report)
     print(f"\nwrote {out}")
     return 0
 
