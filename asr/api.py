@@ -50,6 +50,7 @@ PROGRESS_SECONDS = 120.0  # s: files longer than this report progress
 MAX_CUE_WORDS = 10  # words per segment at most
 MAX_CUE_SECONDS = 5.0  # s: a segment's length at most
 CUE_GAP_SECONDS = 0.8  # s: a pause this long starts a new segment
+ONEDNN_CACHE = 4  # oneDNN primitives kept (one per input shape; see load)
 
 
 @dataclass(frozen=True)
@@ -393,6 +394,10 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
     """
     from asr.systems import load_recognizer
 
+    # oneDNN (torch's CPU convolutions) caches one primitive per input shape, 1024 by default; windows
+    # of a long file have as many lengths, so memory would grow with the file (+16 % at 60 minutes,
+    # tools/bench_long_audio.py). It reads the capacity when it first runs: cap it unless set.
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_CACHE))
     if backend != "torch":
         raise UsageError(f"backend {backend!r}: only 'torch' is available")
     engine = load_recognizer(Path(model_dir), device, beam, lm, lm_weight=lm_weight, word_score=word_score,
