@@ -573,7 +573,8 @@ def _train_ctc(xp: Experiment, force: bool) -> None:
 
 def _decode_ctc(xp: Experiment, lang: LangData, test_name: str, test: Path) -> dict[str, tuple[Path, dict]]:
     out = decode_ctc_system(xp.ctc_dir(), test, xp.exp / "ctc" / "hyp", test_name, xp.ctc, lm=lang.ctc_lm)
-    if lang.ctc_lm is not None:  # the model directory decodes as measured here (asr transcribe, asr.load)
+    if lang.ctc_lm is not None and Path(lang.ctc_lm).is_file() and (xp.ctc_dir() / "config.json").is_file():
+        # the model directory decodes as measured here (asr transcribe, asr.load)
         save_ctc_decoding(xp.ctc_dir(), lang.lang, lang.ctc_lm, xp.ctc.beam, xp.ctc.lm_weight, xp.ctc.word_score)
     return out
 

@@ -161,7 +161,7 @@ def _probe_package(tmp_path: Path, name: str) -> Path:
     start = text.index("[tool.importlinter]")
     end = re.search(r"^\[(?!\[?tool\.importlinter)", text[start + 1:], re.M)
     section = text[start:start + 1 + end.start()] if end else text[start:]
-    section = re.sub(r"\basr(?=[.\"])", name, section)
+    section = re.sub(r"\basr(?=[.\" ])", name, section)  # "asr.x", "asr", "asr -> ..."
     config = tmp_path / "pyproject.toml"
     config.write_text(section, encoding="utf-8")
 
