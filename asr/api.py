@@ -13,6 +13,7 @@ Usage::
         print(seg.start, seg.end, seg.text)
     t = rec.transcribe(samples, sample_rate=8000)            # numpy (S,) or (S, C); torch (S,) or (C, S)
     ts = rec.transcribe_batch(["a.wav", "b.wav"])            # chunks of several files decoded together
+    rec = asr.load(DIR, vad="auto")                          # decode speech segments only (asr.vad)
     json.dumps(t.to_dict())                                  # what ``asr transcribe -f json`` writes
 
 Long audio is read and decoded in windows of at most ``chunk_seconds`` (30 s), each cut at the
@@ -259,13 +260,21 @@ class Recognizer:
     """
 
     def __init__(self, engine: Engine, chunk_seconds: float = CHUNK_SECONDS, batch_size: int = 1,
-                 language: str = ""):
+                 language: str = "", vad: str | None = None):
         """Wrap ``engine`` (see :func:`load`)."""
         if chunk_seconds < 1.0:
             raise UsageError(f"chunk_seconds {chunk_seconds:g}: must be >= 1")
         if batch_size < 1:
             raise UsageError(f"batch_size {batch_size}: must be >= 1")
+        if vad is not None:
+            from asr.vad import detector_name
+
+            try:
+                detector_name(vad)
+            except ValueError as e:
+                raise UsageError(str(e)) from None
         self.engine, self.chunk_seconds, self.batch_size, self.language = engine, chunk_seconds, batch_size, language
+        self.vad = vad
 
     @property
     def system(self) -> str:
@@ -280,6 +289,14 @@ class Recognizer:
     def _word(self, w: WordSpan, offset: float) -> Word:
         conf = math.exp(min(w.score, 0.0)) if self.system == "ctc" else None
         return Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3), conf)
+
+    def _speech(self, wav: Tensor) -> list[tuple[float, Tensor]]:
+        """The pieces of a window to decode: the whole of it, or (with a VAD) its speech segments only."""
+        if self.vad is None:
+            return [(0.0, wav)]
+        from asr.vad import speech_segments
+
+        return [(s, wav[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)]) for s, e in speech_segments(wav, self.vad)]
 
     def transcribe(self, audio: str | os.PathLike | np.ndarray | Tensor, sample_rate: int | None = None) -> Transcript:
         """One input -> its :class:`Transcript`.
@@ -354,10 +371,11 @@ class Recognizer:
             try:
                 for offset, wav, total in chunks:
                     state.duration = total
-                    batch.append((state, offset, wav))
-                    state.queued += 1
-                    if len(batch) >= self.batch_size:
-                        run_batch()
+                    for start, piece in self._speech(wav):
+                        batch.append((state, offset + start, piece))
+                        state.queued += 1
+                        if len(batch) >= self.batch_size:
+                            run_batch()
                     if progress is not None and total > PROGRESS_SECONDS:
                         done = offset + wav.shape[0] / SAMPLE_RATE
                         print(f"{state.name}: {done:.0f}/{total:.0f} s ({time.perf_counter() - t0:.0f} s elapsed)",
@@ -375,7 +393,8 @@ class Recognizer:
 
 def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torch", beam: float | None = None,
          lm: str | os.PathLike | None = None, lm_weight: float | None = None, word_score: float | None = None,
-         chunk_seconds: float = CHUNK_SECONDS, batch_size: int = 1, language: str | None = None) -> Recognizer:
+         chunk_seconds: float = CHUNK_SECONDS, batch_size: int = 1, language: str | None = None,
+         vad: str | None = None) -> Recognizer:
     """Load either system's model directory as a :class:`Recognizer`.
 
     Args:
@@ -386,6 +405,8 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
             keeps the model directory's: a recipe's CTC directory decodes with the lexicon + LM it
             was measured with; ``beam=1``: greedy).
         language: which language's saved LM a multilingual CTC directory decodes with.
+        vad: decode only the speech segments a voice activity detector finds (``auto``, ``silero``,
+            ``energy``: :mod:`asr.vad`); ``None``: every window whole.
         chunk_seconds, batch_size: see :class:`Recognizer`.
 
     Raises:
@@ -403,4 +424,4 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
     engine = load_recognizer(Path(model_dir), device, beam, lm, lm_weight=lm_weight, word_score=word_score,
                              language=language)
     lang = language or getattr(getattr(engine, "model", None), "lang", "") or ""
-    return Recognizer(engine, chunk_seconds, batch_size, lang if isinstance(lang, str) else "")
+    return Recognizer(engine, chunk_seconds, batch_size, lang if isinstance(lang, str) else "", vad=vad)

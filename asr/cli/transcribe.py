@@ -191,6 +191,9 @@ def add_transcribe_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
                              "hybrid: log-score beam (default: the model's)")
     parser.add_argument("--lm", type=Path, default=None,
                         help="word n-gram LM (ARPA) to decode with (default: the model directory's, if any)")
+    parser.add_argument("--vad", choices=("auto", "silero", "energy"), default=None,
+                        help="decode only the speech a voice activity detector finds (auto: silero-vad when "
+                             "installed, else frame energy); default: every chunk whole")
     parser.add_argument("--language", default=None,
                         help="a multilingual CTC model directory: decode with this language's saved LM")
     parser.add_argument("--batch-size", type=positive_int, default=1, help="chunks decoded together (default 1)")
@@ -205,7 +208,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
     if args.chunk_seconds < 1.0:
         raise UsageError(f"--chunk-seconds {args.chunk_seconds:g}: must be >= 1")
     recognizer = load(args.model, args.device, beam=args.beam, lm=args.lm, chunk_seconds=args.chunk_seconds,
-                      batch_size=args.batch_size, language=args.language)
+                      batch_size=args.batch_size, language=args.language, vad=args.vad)
     if args.output_dir is not None:
         args.output_dir.mkdir(parents=True, exist_ok=True)
     writer = WRITERS[args.format]
