@@ -400,6 +400,15 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+def write_benchmark(path: str | os.PathLike, result: Mapping[str, Any]) -> Path:
+    """A benchmark's JSON (``tools/benchmarks/*.json``): ``cpu`` and ``cores`` first, then ``result``; prints the path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"cpu": cpu_model(), "cores": os.cpu_count(), **result}, indent=2) + "\n")
+    print(f"wrote {out}")
+    return out
+
+
 def environment(repo: str | os.PathLike | None = None) -> dict[str, Any]:
     """What the numbers were produced with: ``{"date", "python", "packages": {name: version},
     "git": {"commit", "dirty"} | None, "platform", "cpu", "cores", "gpu": name | None}``.

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from asr.compare import cpu_model
+from asr.compare import write_benchmark
 from asr.audio import SAMPLE_RATE, load_audio
 from asr.data.manifest import read_manifest
 
@@ -111,12 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<8} 1 min: {short['peak_mb']:>7.1f} MB {short['wall_s']:>7.1f} s | {args.minutes:g} min: "
                   f"{long['peak_mb']:>7.1f} MB {long['wall_s']:>7.1f} s (RTF {long['rtf']:.3f}) | "
                   f"peak ratio {rows[-1]['peak_ratio']:.3f}", flush=True)
-    result = {"cpu": cpu_model(), "cores": os.cpu_count(), "minutes": args.minutes, "speech": str(args.speech),
+    result = {"minutes": args.minutes, "speech": str(args.speech),
               "rows": rows, "target": "long-file peak within 10 % of the 1-minute file's",
               "met": all(r["peak_ratio"] <= 1.10 for r in rows)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_benchmark(args.out, result)
     return 0
 
 

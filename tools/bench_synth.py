@@ -14,12 +14,11 @@ with the CPU and core count. Engines that are not installed are listed as skippe
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 from pathlib import Path
 
-from asr.compare import cpu_model
+from asr.compare import write_benchmark
 from asr.data.engines import ENGINES, get_engine
 from asr.data.synth import SynthConfig, generate
 
@@ -42,11 +41,9 @@ def main(argv: list[str] | None = None) -> int:
                      "wall_seconds": round(stats["wall_seconds"], 2), "realtime_factor": round(stats["realtime_factor"], 1)})
         print(f"{name:<10} {rows[-1]['audio_hours']:>8.3f} h {rows[-1]['wall_seconds']:>8.1f} s "
               f"{rows[-1]['realtime_factor']:>8.1f}x", flush=True)
-    result = {"cpu": cpu_model(), "cores": os.cpu_count(), "jobs": args.jobs, "rows": rows,
+    result = {"jobs": args.jobs, "rows": rows,
               "skipped": {n: get_engine(n).missing() for n in ENGINES if n not in installed}}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_benchmark(args.out, result)
     return 0
 
 

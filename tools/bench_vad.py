@@ -14,8 +14,6 @@ utterances' texts in order. Prints a table and writes JSON (``tools/benchmarks/v
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import time
 from pathlib import Path
 
@@ -23,7 +21,7 @@ import numpy as np
 
 import asr
 from asr.audio import SAMPLE_RATE, load_audio
-from asr.compare import cpu_model
+from asr.compare import write_benchmark
 from asr.data.manifest import read_manifest
 from asr.metrics import score
 from asr.vad import detector_name
@@ -67,10 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(row)
                 print(f"{name:<8} {row['vad']:<7} {what:<12} {row['wall_s']:>7.2f} s {row['words']:>6} words"
                       + (f"  WER {100 * row['wer']:.1f} %" if "wer" in row else ""), flush=True)
-    result = {"cpu": cpu_model(), "cores": os.cpu_count(), "speech": str(args.speech), "rows": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    result = {"speech": str(args.speech), "rows": rows}
+    write_benchmark(args.out, result)
     return 0
 
 
