@@ -1,7 +1,13 @@
 """asr: speech recognition, classical pipeline and end-to-end CTC side by side.
 
-Layers, lowest first (each imports only those before it):
-audio, features, text -> data -> models, losses -> decoding -> train -> cli.
+Usage::
+
+    import asr
+    print(asr.load("exp/synth/ctc/model").transcribe("talk.flac").text)   # either system's model directory
+
+Layers, lowest first (each imports only those before it; pyproject.toml's import-linter contract):
+errors -> audio, config, weights -> text, features, vad -> data -> hmm, losses, metrics -> models ->
+decoding -> train -> compare -> systems, export -> experiments, recipe, api -> cli.
 """
 
 __version__ = "0.1.0"
