@@ -93,6 +93,7 @@ class Transcript:
     words: list[Word]
     duration: float
     language: str = ""
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def segments(self) -> list[Segment]:
@@ -101,8 +102,11 @@ class Transcript:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``asr transcribe -f json``: ``audio``, ``text``, ``words``, ``duration``."""
-        return {"audio": self.audio, "text": self.text, "words": [w.to_dict() for w in self.words],
-                "duration": round(self.duration, 3)}
+        out: dict[str, Any] = {"audio": self.audio, "text": self.text, "words": [w.to_dict() for w in self.words],
+                               "duration": round(self.duration, 3)}
+        if self.alternatives:
+            out["alternatives"] = [{"text": t, "score": round(float(s), 4)} for t, s in self.alternatives]
+        return out
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,7 @@ class _State:
     problem: str = ""
     duration: float = 0.0
     pieces: list[tuple[str, list[Word]]] = field(default_factory=list)
+    alternatives: list[tuple[str, float]] = field(default_factory=list)  # of the first piece
     queued: int = 0  # chunks handed to the engine
     closed: bool = False  # every chunk of the input has been queued (or reading failed)
 
@@ -341,6 +346,8 @@ class Recognizer:
                 return
             hyps = self.engine.transcribe([w for _, _, w in batch], with_times=True)
             for (state, offset, _), hyp in zip(batch, hyps):
+                if not state.pieces:
+                    state.alternatives = list(hyp.alternatives)
                 state.pieces.append((hyp.text, [self._word(w, offset) for w in hyp.words]))
             batch.clear()
 
@@ -351,7 +358,9 @@ class Recognizer:
                     yield Failure(s.name, s.problem)
                 else:
                     text = " ".join(t for t, _ in s.pieces if t)
-                    yield Transcript(s.name, text, [w for _, ws in s.pieces for w in ws], s.duration, self.language)
+                    alts = s.alternatives if len(s.pieces) == 1 else []  # n-best of one piece only
+                    yield Transcript(s.name, text, [w for _, ws in s.pieces for w in ws], s.duration, self.language,
+                                     alts)
 
         for k, audio in enumerate(audios):
             if isinstance(audio, Failure):
@@ -394,7 +403,7 @@ class Recognizer:
 def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torch", beam: float | None = None,
          lm: str | os.PathLike | None = None, lm_weight: float | None = None, word_score: float | None = None,
          chunk_seconds: float = CHUNK_SECONDS, batch_size: int = 1, language: str | None = None,
-         vad: str | None = None) -> Recognizer:
+         vad: str | None = None, n_best: int = 1) -> Recognizer:
     """Load either system's model directory as a :class:`Recognizer`.
 
     Args:
@@ -407,6 +416,8 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
         language: which language's saved LM a multilingual CTC directory decodes with.
         vad: decode only the speech segments a voice activity detector finds (``auto``, ``silero``,
             ``energy``: :mod:`asr.vad`); ``None``: every window whole.
+        n_best: ``Transcript.alternatives`` of up to this many ``(text, score)`` (CTC; an input decoded
+            in one piece: longer ones get the 1-best alone).
         chunk_seconds, batch_size: see :class:`Recognizer`.
 
     Raises:
@@ -421,7 +432,9 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_CACHE))
     if backend != "torch":
         raise UsageError(f"backend {backend!r}: only 'torch' is available")
+    if n_best < 1:
+        raise UsageError(f"n_best {n_best}: must be >= 1")
     engine = load_recognizer(Path(model_dir), device, beam, lm, lm_weight=lm_weight, word_score=word_score,
-                             language=language)
+                             language=language, n_best=n_best)
     lang = language or getattr(getattr(engine, "model", None), "lang", "") or ""
     return Recognizer(engine, chunk_seconds, batch_size, lang if isinstance(lang, str) else "", vad=vad)

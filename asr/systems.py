@@ -257,7 +257,8 @@ def system_of(model_dir: str | os.PathLike) -> str:
 
 def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: float | None = None,
                     lm: str | os.PathLike | None = None, lm_weight: float | None = None,
-                    word_score: float | None = None, mode: str = "word", language: str | None = None) -> Recognizer:
+                    word_score: float | None = None, mode: str = "word", language: str | None = None,
+                    n_best: int = 1) -> Recognizer:
     """Load either system's model directory (``config.json`` decides, through :data:`SYSTEMS`).
 
     The options mean the same for both systems; ``None`` keeps the system's default. A CTC
@@ -276,6 +277,8 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
         mode: ``"word"``, or ``"phone"`` recognition (hybrid only).
         language: which of a multilingual CTC directory's saved LMs to decode with (``None``:
             the only one, or greedy decoding when there are several).
+        n_best: hypotheses per waveform in ``Hypothesis.alternatives`` (CTC with a beam or an LM;
+            greedy decoding becomes a beam of ``n_best``).
 
     Raises:
         ValueError: not a model directory, an incomplete one, a missing LM file, CUDA asked
@@ -298,7 +301,8 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
         if not torch.cuda.is_available():
             raise ValueError("--device cuda: no CUDA device is available")
     try:
-        return SYSTEMS[system].load(d, device, beam, None if lm is None else str(lm), lm_weight, word_score, mode)
+        return SYSTEMS[system].load(d, device, beam, None if lm is None else str(lm), lm_weight, word_score, mode,
+                                    n_best=n_best)
     except (ValueError, FileNotFoundError, KeyError, RuntimeError, OSError) as e:
         raise ValueError(f"{d}: cannot load the {system} model ({type(e).__name__}: {e})") from None
 
@@ -356,22 +360,27 @@ def ctc_decoding(model_dir: str | os.PathLike, language: str | None = None) -> d
 
 
 def _load_hybrid(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
-                 word_score: float | None, mode: str) -> Recognizer:
+                 word_score: float | None, mode: str, n_best: int = 1) -> Recognizer:
     from asr.decoding.hybrid import HybridRecognizer
+
+    if n_best > 1:
+        raise ValueError("n-best: the hybrid search gives one hypothesis so far (CTC models give n-best)")
 
     return HybridRecognizer(model_dir, device, lm=lm, mode=mode, beam=None if beam is None else float(beam),
                             lm_weight=lm_weight, word_penalty=word_score)
 
 
 def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
-              word_score: float | None, mode: str) -> Recognizer:
+              word_score: float | None, mode: str, n_best: int = 1) -> Recognizer:
     from asr.decoding.ctc import Transcriber, choose_decoder
 
     if mode != "word":
         raise ValueError(f"mode {mode!r}: a CTC model recognizes words (its units) only")
-    name, decoder_options = choose_decoder(int(beam or 1), lm, 1.0 if lm_weight is None else lm_weight,
-                                           word_score or 0.0)
-    return Transcriber(model_dir, device=device, decoder=name, **decoder_options)
+    beam_size = max(int(beam or 1), n_best if n_best > 1 and lm is None else 1)
+    name, decoder_options = choose_decoder(beam_size, lm, 1.0 if lm_weight is None else lm_weight, word_score or 0.0)
+    if name == "lexicon" and n_best > 1:
+        decoder_options["nbest"] = n_best
+    return Transcriber(model_dir, device=device, decoder=name, n_best=n_best, **decoder_options)
 
 
 def _decode_to(recognizer: Recognizer, test: str | os.PathLike, hyp: Path, jobs: int = 1

@@ -94,3 +94,26 @@ def test_a_ctc_directory_decodes_with_its_saved_lexicon_and_lm(models, tmp_path)
     (d / "decoding.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="not a decoding file"):
         ctc_decoding(d)
+
+
+def test_n_best_is_sorted_and_starts_with_the_one_best(models, tmp_path):
+    from asr.text.lm import train_ngram
+
+    x = make_tone(1.5, seed=3)
+    one = asr.load(models["ctc"], beam=4).transcribe(x)
+    t = asr.load(models["ctc"], beam=4, n_best=4).transcribe(x)
+    assert t.text == one.text and t.alternatives and t.alternatives[0][0] == t.text
+    scores = [s for _, s in t.alternatives]
+    assert scores == sorted(scores, reverse=True) and len({a for a, _ in t.alternatives}) == len(t.alternatives) <= 4
+    assert t.to_dict()["alternatives"][0]["text"] == t.text
+    greedy_nbest = asr.load(models["ctc"], n_best=3).transcribe(x)  # no beam given: a beam of 3
+    assert 1 <= len(greedy_nbest.alternatives) <= 3
+    train_ngram([["abc", "def"], ["ghi", "abc"], ["def"]], 2).to_arpa(tmp_path / "lm.arpa")
+    lex = asr.load(models["ctc"], lm=tmp_path / "lm.arpa", n_best=3).transcribe(x)
+    assert lex.alternatives[0][0] == lex.text and all(set(a.split()) <= {"abc", "def", "ghi"} for a, _ in lex.alternatives)
+    assert [s for _, s in lex.alternatives] == sorted((s for _, s in lex.alternatives), reverse=True)
+    assert asr.load(models["ctc"], beam=4).transcribe(x).alternatives == []  # not asked for
+    with pytest.raises(ValueError, match="n-best"):
+        asr.load(models["hybrid"], n_best=2)
+    long = asr.load(models["ctc"], beam=4, n_best=4, chunk_seconds=1.0).transcribe(np.tile(x, 2))
+    assert long.alternatives == []  # decoded in several pieces: the 1-best alone

@@ -191,6 +191,8 @@ def add_transcribe_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
                              "hybrid: log-score beam (default: the model's)")
     parser.add_argument("--lm", type=Path, default=None,
                         help="word n-gram LM (ARPA) to decode with (default: the model directory's, if any)")
+    parser.add_argument("--n-best", type=positive_int, default=1,
+                        help="CTC: -f json lists up to N alternatives with scores (a beam of N without --lm)")
     parser.add_argument("--vad", choices=("auto", "silero", "energy"), default=None,
                         help="decode only the speech a voice activity detector finds (auto: silero-vad when "
                              "installed, else frame energy); default: every chunk whole")
@@ -208,7 +210,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
     if args.chunk_seconds < 1.0:
         raise UsageError(f"--chunk-seconds {args.chunk_seconds:g}: must be >= 1")
     recognizer = load(args.model, args.device, beam=args.beam, lm=args.lm, chunk_seconds=args.chunk_seconds,
-                      batch_size=args.batch_size, language=args.language, vad=args.vad)
+                      batch_size=args.batch_size, language=args.language, vad=args.vad, n_best=args.n_best)
     if args.output_dir is not None:
         args.output_dir.mkdir(parents=True, exist_ok=True)
     writer = WRITERS[args.format]

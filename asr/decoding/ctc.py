@@ -54,14 +54,17 @@ class Transcriber:
     system = "ctc"
 
     def __init__(self, model_dir: str | os.PathLike, device: str | torch.device = "cpu", decoder: str = "greedy",
-                 lang: str | None = None, **decoder_options: Any):
+                 lang: str | None = None, n_best: int = 1, **decoder_options: Any):
         self.device = torch.device(device)
+        self.n_best = n_best
         if read_any_config(model_dir)["format"] == MULTILINGUAL_FORMAT:
             self.model, self.tokenizer, self.cfg = load_language_view(model_dir, lang, self.device)
         else:
             self.model, self.tokenizer, self.cfg = load_model_dir(model_dir, self.device)
         self.decoder_name = decoder
         self.decoder = build("decoder", decoder, tokenizer=self.tokenizer, **decoder_options)
+        if n_best > 1 and not hasattr(self.decoder, "nbest"):
+            raise ValueError(f"n-best: the {decoder} decoder gives one hypothesis (use a beam, or an LM)")
 
     @property
     def frame_shift_s(self) -> float:
@@ -108,11 +111,15 @@ class Transcriber:
         force-aligned to the frames (:func:`~asr.decoding.ctc_lexicon.word_timestamps`).
         """
         log_probs, lengths = self.log_probs(list(wavs))  # (B, T', V), (B,)
-        texts = self.decoder(log_probs, lengths)
+        if self.n_best > 1:
+            alts = [tuple(a[: self.n_best]) for a in self.decoder.nbest(log_probs, lengths)]
+            texts = [a[0][0] for a in alts]
+        else:
+            texts, alts = self.decoder(log_probs, lengths), [()] * len(wavs)
         if not with_times:
-            return [Hypothesis(t) for t in texts]
+            return [Hypothesis(t, (), a) for t, a in zip(texts, alts)]
         return [Hypothesis(text, tuple(self._word_times(log_probs[b, : int(lengths[b])].float().cpu(), text,
-                                                        wav.shape[-1] / SAMPLE_RATE)))
+                                                        wav.shape[-1] / SAMPLE_RATE)), alts[b])
                 for b, (wav, text) in enumerate(zip(wavs, texts))]
 
     def _word_times(self, lp: Tensor, text: str, duration_s: float) -> list[WordSpan]:

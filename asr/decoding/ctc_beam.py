@@ -121,3 +121,16 @@ class BeamDecoder:
             hyps = prefix_beam_search(frames, self.beam_size, self.tokenizer.blank_id, self.token_prune)
             texts.append(self.tokenizer.decode(list(hyps[0][0])) if hyps else "")
         return texts
+
+    def nbest(self, log_probs: Tensor, lengths: Tensor) -> list[list[tuple[str, float]]]:
+        """``B`` lists of up to ``beam_size`` ``(text, log-probability)``, best first, distinct texts."""
+        lp = log_probs.detach().float().cpu()
+        out = []
+        for b in range(lp.shape[0]):
+            hyps = prefix_beam_search(lp[b, : int(lengths[b])], self.beam_size, self.tokenizer.blank_id,
+                                      self.token_prune)
+            seen: dict[str, float] = {}
+            for ids, score in hyps:
+                seen.setdefault(self.tokenizer.decode(list(ids)), score)
+            out.append(list(seen.items()) or [("", 0.0)])
+        return out

@@ -253,6 +253,16 @@ class LexiconDecoder:
         """Best texts of a batch: ``(B, T, V)``, ``(B,)`` -> ``B`` strings."""
         return [hyps[0].text if hyps else "" for hyps in self.decode(log_probs, lengths)]
 
+    def nbest(self, log_probs: Tensor, lengths: Tensor | None = None) -> list[list[tuple[str, float]]]:
+        """``B`` lists of up to ``nbest`` ``(text, search score)``, best first, distinct texts."""
+        out = []
+        for hyps in self.decode(log_probs, lengths):
+            seen: dict[str, float] = {}
+            for h in hyps:
+                seen.setdefault(h.text, h.score)
+            out.append(list(seen.items()) or [("", 0.0)])
+        return out
+
 
 # ---------------------------------------------------------------------------
 # Word timestamps

@@ -38,10 +38,12 @@ class WordSpan:
 
 @dataclass(frozen=True)
 class Hypothesis:
-    """The recognised text of one waveform; ``words`` with times when they were asked for (else empty)."""
+    """The recognised text of one waveform; ``words`` with times when they were asked for (else empty);
+    ``alternatives``: the n-best ``(text, score)`` list, best first (its first text is ``text``), when asked for."""
 
     text: str
     words: tuple[WordSpan, ...] = ()
+    alternatives: tuple[tuple[str, float], ...] = ()
 
 
 @runtime_checkable
