@@ -275,8 +275,8 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
         lm_weight: weight of the LM (CTC default 1.0; hybrid: the model's).
         word_score: added per word (CTC ``word_score``, default 0; hybrid ``word_penalty``, default the model's).
         mode: ``"word"``, or ``"phone"`` recognition (hybrid only).
-        language: which of a multilingual CTC directory's saved LMs to decode with (``None``:
-            the only one, or greedy decoding when there are several).
+        language: a multilingual CTC model's head, and which of a CTC directory's saved LMs to decode
+            with (``None``: the only one, or greedy decoding when there are several).
         n_best: hypotheses per waveform in ``Hypothesis.alternatives`` (CTC with a beam or an LM;
             greedy decoding becomes a beam of ``n_best``).
 
@@ -302,7 +302,7 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
             raise ValueError("--device cuda: no CUDA device is available")
     try:
         return SYSTEMS[system].load(d, device, beam, None if lm is None else str(lm), lm_weight, word_score, mode,
-                                    n_best=n_best)
+                                    n_best=n_best, language=language)
     except (ValueError, FileNotFoundError, KeyError, RuntimeError, OSError) as e:
         raise ValueError(f"{d}: cannot load the {system} model ({type(e).__name__}: {e})") from None
 
@@ -360,7 +360,7 @@ def ctc_decoding(model_dir: str | os.PathLike, language: str | None = None) -> d
 
 
 def _load_hybrid(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
-                 word_score: float | None, mode: str, n_best: int = 1) -> Recognizer:
+                 word_score: float | None, mode: str, n_best: int = 1, language: str | None = None) -> Recognizer:
     from asr.decoding.hybrid import HybridRecognizer
 
     if n_best > 1:
@@ -371,7 +371,7 @@ def _load_hybrid(model_dir: Path, device: str, beam: float | None, lm: str | Non
 
 
 def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
-              word_score: float | None, mode: str, n_best: int = 1) -> Recognizer:
+              word_score: float | None, mode: str, n_best: int = 1, language: str | None = None) -> Recognizer:
     from asr.decoding.ctc import Transcriber, choose_decoder
 
     if mode != "word":
@@ -380,7 +380,7 @@ def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, 
     name, decoder_options = choose_decoder(beam_size, lm, 1.0 if lm_weight is None else lm_weight, word_score or 0.0)
     if name == "lexicon" and n_best > 1:
         decoder_options["nbest"] = n_best
-    return Transcriber(model_dir, device=device, decoder=name, n_best=n_best, **decoder_options)
+    return Transcriber(model_dir, device=device, decoder=name, lang=language, n_best=n_best, **decoder_options)
 
 
 def _decode_to(recognizer: Recognizer, test: str | os.PathLike, hyp: Path, jobs: int = 1
