@@ -117,3 +117,22 @@ def test_n_best_is_sorted_and_starts_with_the_one_best(models, tmp_path):
         asr.load(models["hybrid"], n_best=2)
     long = asr.load(models["ctc"], beam=4, n_best=4, chunk_seconds=1.0).transcribe(np.tile(x, 2))
     assert long.alternatives == []  # decoded in several pieces: the 1-best alone
+
+
+def test_confidence_is_lower_on_a_forced_wrong_word(models):
+    from asr.decoding.ctc_lexicon import word_timestamps
+    from asr.decoding.greedy import greedy_search
+
+    rec = asr.load(models["ctc"])
+    eng = rec.engine
+    lp, lengths = eng.log_probs([torch.from_numpy(make_tone(2.0, seed=5))])
+    lp = lp[0, : int(lengths[0])].float().cpu()
+    best = greedy_search(lp[None])[0]
+    right = word_timestamps(lp, best, eng.tokenizer, eng.frame_shift_s)
+    assert right
+    wrong_ids = [eng.tokenizer.encode("ghi")[0] if i != eng.tokenizer.encode("ghi")[0] else eng.tokenizer.encode("abc")[0]
+                 for i in best]  # every unit replaced by another
+    wrong = word_timestamps(lp, wrong_ids, eng.tokenizer, eng.frame_shift_s)
+    mean = lambda spans: sum(w.score for w in spans) / len(spans)  # noqa: E731
+    assert mean(wrong) < mean(right)  # the best path's posteriors bound any other path's
+    assert all(0.0 < rec._word(w, 0.0).confidence <= 1.0 for w in right + wrong)
