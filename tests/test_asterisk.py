@@ -243,6 +243,8 @@ def test_recipe_runs_every_stage_on_the_fixture(corpus: Path, tmp_path: Path):
     ft = json.loads((exp / "fewshot" / "prompts-0.2min" / "results.json").read_text())
     assert {"hybrid", "ctc-full-greedy", "ctc-full-lm", "ctc-head-greedy"} <= set(ft)
     assert ft["hybrid"]["real"]["init_from"].endswith("zeroshot/prompts/hybrid/model")
+    for model in (exp / "fewshot" / "prompts-0.2min" / "ctc-full" / "model", exp / "zeroshot" / "prompts" / "ctc" / "model"):
+        assert set(json.loads((model / "decoding.json").read_text())["lms"]) == {"en"}, model  # decodes as measured
     dom = json.loads((exp / "domain" / "0.2min" / "results.json").read_text())
     assert set(dom) == {"hybrid", "hybrid+adabn", "hybrid-dann", "hybrid-dann+adabn"}
     for entry in (per["real"] for per in dom.values()):  # one entry per variant and test set, as asr.compare reads

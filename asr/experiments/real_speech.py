@@ -55,6 +55,7 @@ from asr.systems import (
     decode_hybrid_system,
     decode_systems,
     model_params,
+    save_ctc_decoding,
     score_hypotheses,
     score_systems,
     train_systems,
@@ -364,6 +365,7 @@ def _finetune_ctc(run: Path, init: Path, subset: Path, real: RealData, lm: Path,
                            l2sp_alpha=cfg.l2sp_alpha if policy == "l2sp" else 0.0)
     train_s = time.perf_counter() - t0
     variants = decode_ctc_system(out / "model", real.test, out / "hyp", REAL_TEST, ctc, lm=lm)
+    save_ctc_decoding(out / "model", real.lang, lm, ctc.beam, ctc.lm_weight, ctc.word_score)  # as measured
     return _scored({v.replace("ctc", f"ctc-{policy}", 1): x for v, x in variants.items()}, real.test, train_s,
                    out / "model", {"init_from": str(init), "policy": policy})
 
