@@ -403,7 +403,7 @@ class Recognizer:
 def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torch", beam: float | None = None,
          lm: str | os.PathLike | None = None, lm_weight: float | None = None, word_score: float | None = None,
          chunk_seconds: float = CHUNK_SECONDS, batch_size: int = 1, language: str | None = None,
-         vad: str | None = None, n_best: int = 1) -> Recognizer:
+         vad: str | None = None, n_best: int = 1, hotwords: str | dict[str, float] | None = None) -> Recognizer:
     """Load either system's model directory as a :class:`Recognizer`.
 
     Args:
@@ -418,6 +418,8 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
             ``energy``: :mod:`asr.vad`); ``None``: every window whole.
         n_best: ``Transcript.alternatives`` of up to this many ``(text, score)`` (CTC; an input decoded
             in one piece: longer ones get the 1-best alone).
+        hotwords: words to favour, ``{word: boost per character}`` or ``"word:boost,word2"`` (boost 0.5
+            by default): CTC prefix beam search (:class:`asr.decoding.ctc_beam.HotwordBias`).
         chunk_seconds, batch_size: see :class:`Recognizer`.
 
     Raises:
@@ -434,7 +436,14 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
         raise UsageError(f"backend {backend!r}: only 'torch' is available")
     if n_best < 1:
         raise UsageError(f"n_best {n_best}: must be >= 1")
+    if isinstance(hotwords, str):
+        from asr.decoding.ctc_beam import parse_hotwords
+
+        try:
+            hotwords = parse_hotwords(hotwords)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     engine = load_recognizer(Path(model_dir), device, beam, lm, lm_weight=lm_weight, word_score=word_score,
-                             language=language, n_best=n_best)
+                             language=language, n_best=n_best, hotwords=hotwords or None)
     lang = language or getattr(getattr(engine, "model", None), "lang", "") or ""
     return Recognizer(engine, chunk_seconds, batch_size, lang if isinstance(lang, str) else "", vad=vad)

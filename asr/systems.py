@@ -258,7 +258,7 @@ def system_of(model_dir: str | os.PathLike) -> str:
 def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: float | None = None,
                     lm: str | os.PathLike | None = None, lm_weight: float | None = None,
                     word_score: float | None = None, mode: str = "word", language: str | None = None,
-                    n_best: int = 1) -> Recognizer:
+                    n_best: int = 1, hotwords: Mapping[str, float] | None = None) -> Recognizer:
     """Load either system's model directory (``config.json`` decides, through :data:`SYSTEMS`).
 
     The options mean the same for both systems; ``None`` keeps the system's default. A CTC
@@ -279,6 +279,8 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
             with (``None``: the only one, or greedy decoding when there are several).
         n_best: hypotheses per waveform in ``Hypothesis.alternatives`` (CTC with a beam or an LM;
             greedy decoding becomes a beam of ``n_best``).
+        hotwords: word -> boost per character, for CTC prefix beam search (greedy becomes a beam of
+            8; not with an LM yet).
 
     Raises:
         ValueError: not a model directory, an incomplete one, a missing LM file, CUDA asked
@@ -287,7 +289,7 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
     """
     d = Path(model_dir)
     system = system_of(d)
-    if system == "ctc" and beam is None and lm is None:  # the search the model directory was measured with
+    if system == "ctc" and beam is None and lm is None and not hotwords:  # the search the directory was measured with
         saved = ctc_decoding(d, language)
         if saved is not None:
             beam, lm = saved["beam"], saved["lm"]
@@ -302,7 +304,7 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
             raise ValueError("--device cuda: no CUDA device is available")
     try:
         return SYSTEMS[system].load(d, device, beam, None if lm is None else str(lm), lm_weight, word_score, mode,
-                                    n_best=n_best, language=language)
+                                    n_best=n_best, language=language, hotwords=hotwords)
     except (ValueError, FileNotFoundError, KeyError, RuntimeError, OSError) as e:
         raise ValueError(f"{d}: cannot load the {system} model ({type(e).__name__}: {e})") from None
 
@@ -360,9 +362,12 @@ def ctc_decoding(model_dir: str | os.PathLike, language: str | None = None) -> d
 
 
 def _load_hybrid(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
-                 word_score: float | None, mode: str, n_best: int = 1, language: str | None = None) -> Recognizer:
+                 word_score: float | None, mode: str, n_best: int = 1, language: str | None = None,
+                 hotwords: Mapping[str, float] | None = None) -> Recognizer:
     from asr.decoding.hybrid import HybridRecognizer
 
+    if hotwords:
+        raise ValueError("hotwords: the hybrid search has no biasing yet (CTC models take hotwords)")
     if n_best > 1:
         raise ValueError("n-best: the hybrid search gives one hypothesis so far (CTC models give n-best)")
 
@@ -371,13 +376,18 @@ def _load_hybrid(model_dir: Path, device: str, beam: float | None, lm: str | Non
 
 
 def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
-              word_score: float | None, mode: str, n_best: int = 1, language: str | None = None) -> Recognizer:
+              word_score: float | None, mode: str, n_best: int = 1, language: str | None = None,
+              hotwords: Mapping[str, float] | None = None) -> Recognizer:
     from asr.decoding.ctc import Transcriber, choose_decoder
 
     if mode != "word":
         raise ValueError(f"mode {mode!r}: a CTC model recognizes words (its units) only")
-    beam_size = max(int(beam or 1), n_best if n_best > 1 and lm is None else 1)
+    beam_size = max(int(beam or 1), n_best if n_best > 1 and lm is None else 1, 8 if hotwords else 1)
     name, decoder_options = choose_decoder(beam_size, lm, 1.0 if lm_weight is None else lm_weight, word_score or 0.0)
+    if hotwords:
+        if name != "beam":
+            raise ValueError("hotwords: CTC prefix beam search only so far (not with an LM)")
+        decoder_options["hotwords"] = dict(hotwords)
     if name == "lexicon" and n_best > 1:
         decoder_options["nbest"] = n_best
     return Transcriber(model_dir, device=device, decoder=name, lang=language, n_best=n_best, **decoder_options)

@@ -136,3 +136,20 @@ def test_confidence_is_lower_on_a_forced_wrong_word(models):
     mean = lambda spans: sum(w.score for w in spans) / len(spans)  # noqa: E731
     assert mean(wrong) < mean(right)  # the best path's posteriors bound any other path's
     assert all(0.0 < rec._word(w, 0.0).confidence <= 1.0 for w in right + wrong)
+
+
+def test_a_hotword_is_boosted_into_the_output(models):
+    from asr.decoding.ctc_beam import parse_hotwords
+
+    assert parse_hotwords("ghi:3, abc") == {"ghi": 3.0, "abc": 0.5}
+    with pytest.raises(ValueError, match="boost"):
+        parse_hotwords("abc:lots")
+    x = make_tone(2.0, seed=7)
+    plain = asr.load(models["ctc"], beam=8).transcribe(x).text
+    target = next(w for w in ("ghi", "def", "abc") if w not in plain.split())
+    boosted = asr.load(models["ctc"], beam=8, hotwords=f"{target}:6").transcribe(x).text
+    assert target in boosted.split() and target not in plain.split(), (plain, boosted)
+    mild = asr.load(models["ctc"], beam=8, hotwords={target: 0.0}).transcribe(x).text
+    assert mild == plain  # no boost, no change
+    with pytest.raises(ValueError, match="hotwords"):
+        asr.load(models["hybrid"], hotwords="cat")

@@ -193,6 +193,8 @@ def add_transcribe_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
                         help="word n-gram LM (ARPA) to decode with (default: the model directory's, if any)")
     parser.add_argument("--n-best", type=positive_int, default=1,
                         help="CTC: -f json lists up to N alternatives with scores (a beam of N without --lm)")
+    parser.add_argument("--hotwords", default=None, metavar="WORD[:BOOST],...",
+                        help="CTC: favour these words in the beam search (boost per character, default 0.5)")
     parser.add_argument("--vad", choices=("auto", "silero", "energy"), default=None,
                         help="decode only the speech a voice activity detector finds (auto: silero-vad when "
                              "installed, else frame energy); default: every chunk whole")
@@ -210,7 +212,8 @@ def run_transcribe(args: argparse.Namespace) -> int:
     if args.chunk_seconds < 1.0:
         raise UsageError(f"--chunk-seconds {args.chunk_seconds:g}: must be >= 1")
     recognizer = load(args.model, args.device, beam=args.beam, lm=args.lm, chunk_seconds=args.chunk_seconds,
-                      batch_size=args.batch_size, language=args.language, vad=args.vad, n_best=args.n_best)
+                      batch_size=args.batch_size, language=args.language, vad=args.vad, n_best=args.n_best,
+                      hotwords=args.hotwords)
     if args.output_dir is not None:
         args.output_dir.mkdir(parents=True, exist_ok=True)
     writer = WRITERS[args.format]
