@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -183,12 +183,20 @@ def iter_chunks(path: str | os.PathLike, chunk_s: float = CHUNK_SECONDS) -> Iter
             yield 0.0, wav, total
             return
         del wav
-    pos = 0  # samples at 16 kHz
-    end = int(round(total * SAMPLE_RATE))
-    win = int(chunk_s * SAMPLE_RATE)
+    read = lambda pos: load_audio(path, offset=pos / SAMPLE_RATE, duration=chunk_s)  # noqa: E731
+    yield from _windows(read, int(round(total * SAMPLE_RATE)), int(chunk_s * SAMPLE_RATE), total, SAMPLE_RATE // 100)
+
+
+def _windows(read: Callable[[int], Tensor], end: int, win: int, total: float, tail: int = 0
+             ) -> Iterator[tuple[float, Tensor, float]]:
+    """Windows of ``win`` samples of audio ``end`` samples (``total`` seconds) long, each but the last
+    cut at its quietest frame of its second half; ``read(pos)`` gives up to ``win`` samples from
+    ``pos``. A window that reaches within ``tail`` samples of the end is the last one. Yields
+    :func:`iter_chunks`' triples."""
+    pos = 0
     while pos < end:
-        wav = load_audio(path, offset=pos / SAMPLE_RATE, duration=chunk_s)
-        if pos + wav.shape[0] >= end - SAMPLE_RATE // 100 or wav.shape[0] < win:  # reaches the end (within 10 ms)
+        wav = read(pos)
+        if pos + wav.shape[0] >= end - tail or wav.shape[0] < win:
             yield pos / SAMPLE_RATE, wav, total
             return
         cut = _quietest_cut(wav, wav.shape[0] // 2, wav.shape[0])
@@ -198,15 +206,11 @@ def iter_chunks(path: str | os.PathLike, chunk_s: float = CHUNK_SECONDS) -> Iter
 
 def _split_array(wav: Tensor, chunk_s: float) -> Iterator[tuple[float, Tensor, float]]:
     """:func:`iter_chunks` for a waveform in memory: ``(S,)`` at 16 kHz."""
-    total, win, pos = wav.shape[0] / SAMPLE_RATE, int(chunk_s * SAMPLE_RATE), 0
-    while True:
-        piece = wav[pos : pos + win]
-        if pos + win >= wav.shape[0]:
-            yield pos / SAMPLE_RATE, piece, total
-            return
-        cut = _quietest_cut(piece, piece.shape[0] // 2, piece.shape[0])
-        yield pos / SAMPLE_RATE, piece[:cut], total
-        pos += cut
+    win = int(chunk_s * SAMPLE_RATE)
+    if wav.shape[0] == 0:
+        yield 0.0, wav, 0.0
+        return
+    yield from _windows(lambda pos: wav[pos : pos + win], wav.shape[0], win, wav.shape[0] / SAMPLE_RATE)
 
 
 def as_waveform(audio: np.ndarray | Tensor, sample_rate: int | None) -> Tensor:
@@ -267,6 +271,13 @@ class Recognizer:
     def __init__(self, engine: Engine, chunk_seconds: float = CHUNK_SECONDS, batch_size: int = 1,
                  language: str = "", vad: str | None = None):
         """Wrap ``engine`` (see :func:`load`)."""
+        self.check_options(chunk_seconds, batch_size, vad)
+        self.engine, self.chunk_seconds, self.batch_size, self.language = engine, chunk_seconds, batch_size, language
+        self.vad = vad
+
+    @staticmethod
+    def check_options(chunk_seconds: float, batch_size: int, vad: str | None) -> None:
+        """Raise :class:`~asr.errors.UsageError` for a window under 1 s, a batch under 1 or an unknown VAD."""
         if chunk_seconds < 1.0:
             raise UsageError(f"chunk_seconds {chunk_seconds:g}: must be >= 1")
         if batch_size < 1:
@@ -278,8 +289,6 @@ class Recognizer:
                 detector_name(vad)
             except ValueError as e:
                 raise UsageError(str(e)) from None
-        self.engine, self.chunk_seconds, self.batch_size, self.language = engine, chunk_seconds, batch_size, language
-        self.vad = vad
 
     @property
     def system(self) -> str:
@@ -436,6 +445,7 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
         raise UsageError(f"backend {backend!r}: only 'torch' is available")
     if n_best < 1:
         raise UsageError(f"n_best {n_best}: must be >= 1")
+    Recognizer.check_options(chunk_seconds, batch_size, vad)  # before the model is loaded
     if isinstance(hotwords, str):
         from asr.decoding.ctc_beam import parse_hotwords
 

@@ -43,7 +43,7 @@ from typing import TextIO
 
 from asr.api import CHUNK_SECONDS, Failure, Transcript, Word, iter_chunks, load, segments
 from asr.config import positive_float, positive_int
-from asr.errors import UsageError, run_main
+from asr.errors import run_main
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -209,8 +209,6 @@ def add_transcribe_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
 def run_transcribe(args: argparse.Namespace) -> int:
     """Run ``asr transcribe``; returns 0, or 1 when some input failed (each named on stderr, the others
     transcribed). A model that cannot load raises (:func:`asr.errors.run_main`: one line, exit 1)."""
-    if args.chunk_seconds < 1.0:
-        raise UsageError(f"--chunk-seconds {args.chunk_seconds:g}: must be >= 1")
     recognizer = load(args.model, args.device, beam=args.beam, lm=args.lm, chunk_seconds=args.chunk_seconds,
                       batch_size=args.batch_size, language=args.language, vad=args.vad, n_best=args.n_best,
                       hotwords=args.hotwords)

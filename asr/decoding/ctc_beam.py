@@ -23,6 +23,7 @@ import math
 import numpy as np
 from torch import Tensor
 
+from asr.decoding.types import distinct_texts
 from asr.registry import register
 from asr.text.tokenizer import Tokenizer
 
@@ -173,23 +174,12 @@ class BeamDecoder:
 
     def __call__(self, log_probs: Tensor, lengths: Tensor) -> list[str]:
         """Decode ``log_probs (B, T, V)`` with ``lengths (B,)`` to ``B`` texts."""
-        lp = log_probs.detach().float().cpu()
-        texts = []
-        for b in range(lp.shape[0]):
-            frames = lp[b, : int(lengths[b])]
-            hyps = prefix_beam_search(frames, self.beam_size, self.tokenizer.blank_id, self.token_prune, self.bias)
-            texts.append(self.tokenizer.decode(list(hyps[0][0])) if hyps else "")
-        return texts
+        return [alts[0][0] for alts in self.nbest(log_probs, lengths)]
 
     def nbest(self, log_probs: Tensor, lengths: Tensor) -> list[list[tuple[str, float]]]:
         """``B`` lists of up to ``beam_size`` ``(text, log-probability)``, best first, distinct texts."""
         lp = log_probs.detach().float().cpu()
-        out = []
-        for b in range(lp.shape[0]):
-            hyps = prefix_beam_search(lp[b, : int(lengths[b])], self.beam_size, self.tokenizer.blank_id,
-                                      self.token_prune, self.bias)
-            seen: dict[str, float] = {}
-            for ids, score in hyps:
-                seen.setdefault(self.tokenizer.decode(list(ids)), score)
-            out.append(list(seen.items()) or [("", 0.0)])
-        return out
+        return [distinct_texts((self.tokenizer.decode(list(ids)), score) for ids, score in
+                               prefix_beam_search(lp[b, : int(lengths[b])], self.beam_size, self.tokenizer.blank_id,
+                                                  self.token_prune, self.bias))
+                for b in range(lp.shape[0])]

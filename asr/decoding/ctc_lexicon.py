@@ -40,8 +40,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from asr.decoding.types import WordSpan
-from asr.errors import InputError
+from asr.decoding.types import WordSpan, distinct_texts
+from asr.errors import InputError, text_lines
 from asr.registry import register
 from asr.text.symbols import BLANK, UNK
 from asr.text.tokenizer import WORD_BOUNDARY, Tokenizer
@@ -67,18 +67,15 @@ def arpa_words(path: str | os.PathLike) -> list[str]:
     words: list[str] = []
     section = None
     try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                line = line.strip()
-                if line.startswith("\\"):
-                    section = line
-                    continue
-                if section == "\\1-grams:" and line:
-                    fields = line.split()
-                    if len(fields) >= 2 and fields[1] not in ("<s>", "</s>", "<unk>", "<UNK>"):
-                        words.append(fields[1])
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not a text ARPA file ({e})") from None
+        for _, line in text_lines(path):  # a line that is not UTF-8: InputError naming file and line
+            line = line.strip()
+            if line.startswith("\\"):
+                section = line
+                continue
+            if section == "\\1-grams:" and line:
+                fields = line.split()
+                if len(fields) >= 2 and fields[1] not in ("<s>", "</s>", "<unk>", "<UNK>"):
+                    words.append(fields[1])
     except FileNotFoundError:
         raise InputError(f"{path}: no such language model file") from None
     return words
@@ -255,13 +252,7 @@ class LexiconDecoder:
 
     def nbest(self, log_probs: Tensor, lengths: Tensor | None = None) -> list[list[tuple[str, float]]]:
         """``B`` lists of up to ``nbest`` ``(text, search score)``, best first, distinct texts."""
-        out = []
-        for hyps in self.decode(log_probs, lengths):
-            seen: dict[str, float] = {}
-            for h in hyps:
-                seen.setdefault(h.text, h.score)
-            out.append(list(seen.items()) or [("", 0.0)])
-        return out
+        return [distinct_texts((h.text, h.score) for h in hyps) for hyps in self.decode(log_probs, lengths)]
 
 
 # ---------------------------------------------------------------------------

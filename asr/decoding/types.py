@@ -16,14 +16,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import torch
 from torch import Tensor
 
-__all__ = ["WordSpan", "Hypothesis", "Recognizer", "StreamingRecognizer", "DecodeStats"]
+__all__ = ["WordSpan", "Hypothesis", "Recognizer", "StreamingRecognizer", "DecodeStats", "distinct_texts"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,14 @@ class Hypothesis:
     text: str
     words: tuple[WordSpan, ...] = ()
     alternatives: tuple[tuple[str, float], ...] = ()
+
+
+def distinct_texts(scored: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+    """An n-best list with each text once (its first, best, score kept), in order; ``[("", 0.0)]`` if empty."""
+    seen: dict[str, float] = {}
+    for text, score in scored:
+        seen.setdefault(text, score)
+    return list(seen.items()) or [("", 0.0)]
 
 
 @runtime_checkable

@@ -104,13 +104,13 @@ def run_speaker_adaptation(root: str | Path, base_model: str | Path, pool: str |
     path = root / RESULTS
     done = json.loads(path.read_text()) if path.is_file() and not force else {"runs": []}
     have = {(r["utts"], r["method"]): r for r in done["runs"]}
-    pool_utts = read_manifest(pool)
+    head = {"speaker": speaker, "base": str(base_model), "pool_utts": len(read_manifest(pool)),
+            "test_utts": len(read_manifest(test))}
     runs: list[dict[str, Any]] = []
 
     def keep(row: dict[str, Any]) -> None:
         runs.append(row)
-        summary = {"speaker": speaker, "base": str(base_model), "pool_utts": len(pool_utts),
-                   "test_utts": len(read_manifest(test)), "runs": runs}
+        summary = {**head, "runs": runs}
         path.write_text(json.dumps(summary, indent=1) + "\n")
 
     if (0, "none") in have:
