@@ -14,6 +14,7 @@ Usage::
     t = rec.transcribe(samples, sample_rate=8000)            # numpy (S,) or (S, C); torch (S,) or (C, S)
     ts = rec.transcribe_batch(["a.wav", "b.wav"])            # chunks of several files decoded together
     rec = asr.load(DIR, vad="auto")                          # decode speech segments only (asr.vad)
+    rec = asr.load(DIR, backend="onnx-int8")                 # CTC in onnxruntime, int8 (asr export --format onnx --int8)
     json.dumps(t.to_dict())                                  # what ``asr transcribe -f json`` writes
 
 Long audio is read and decoded in windows of at most ``chunk_seconds`` (30 s), each cut at the
@@ -418,7 +419,9 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
     Args:
         model_dir: written by ``asr train`` (CTC or ``--system hybrid``) or a recipe.
         device: ``cpu`` or ``cuda``.
-        backend: ``torch`` (the only one so far).
+        backend: ``torch``; for CTC models also ``onnx`` or ``onnx-int8``: the directory's
+            ``model.onnx`` / ``model.int8.onnx`` (``asr export DIR --format onnx --int8``) run by
+            onnxruntime on the CPU.
         beam, lm, lm_weight, word_score: the search (:func:`asr.systems.load_recognizer`; ``None``
             keeps the model directory's: a recipe's CTC directory decodes with the lexicon + LM it
             was measured with; ``beam=1``: greedy).
@@ -441,8 +444,10 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
     # of a long file have as many lengths, so memory would grow with the file (+16 % at 60 minutes,
     # tools/bench_long_audio.py). It reads the capacity when it first runs: cap it unless set.
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(ONEDNN_CACHE))
-    if backend != "torch":
-        raise UsageError(f"backend {backend!r}: only 'torch' is available")
+    from asr.models.onnx import BACKENDS
+
+    if backend not in BACKENDS:
+        raise UsageError(f"backend {backend!r}: known: {', '.join(BACKENDS)}")
     if n_best < 1:
         raise UsageError(f"n_best {n_best}: must be >= 1")
     Recognizer.check_options(chunk_seconds, batch_size, vad)  # before the model is loaded
@@ -454,6 +459,6 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
         except ValueError as e:
             raise UsageError(str(e)) from None
     engine = load_recognizer(Path(model_dir), device, beam, lm, lm_weight=lm_weight, word_score=word_score,
-                             language=language, n_best=n_best, hotwords=hotwords or None)
+                             language=language, n_best=n_best, hotwords=hotwords or None, backend=backend)
     lang = language or getattr(getattr(engine, "model", None), "lang", "") or ""
     return Recognizer(engine, chunk_seconds, batch_size, lang if isinstance(lang, str) else "", vad=vad)

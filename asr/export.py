@@ -21,9 +21,11 @@ The ``.pt2`` file is a zip of JSON (graph, signature) and raw tensor storage;
 loading it never unpickles Python objects. The model directory's
 ``config.json`` and tokenizer files are stored inside it as extra files.
 
-ONNX: not provided here; ``onnx`` / ``onnxruntime`` are not dependencies of
-asr. ``torch.onnx.export(ExportableCTC(model), ..., dynamo=True)`` takes the
-same module where they are installed.
+ONNX: :func:`export_onnx` exports the same module through ``torch.onnx.export(...,
+dynamo=True)`` to ``model.onnx`` in the model directory, and :func:`quantize_int8` writes its
+int8 dynamic quantization ``model.int8.onnx``; :class:`asr.models.onnx.OnnxCTC` runs either in
+onnxruntime (the recognizer's ``backend="onnx"`` / ``"onnx-int8"``). ``onnx``, ``onnxscript``
+and ``onnxruntime`` are the optional extra ``asr[onnx]``.
 
 Usage::
 
@@ -32,6 +34,8 @@ Usage::
     log_probs, lengths = model(wav, wav_lengths)     # (B, S), (B,) -> (B, T', V), (B,)
 
     asr export exp/ctc/model exp/ctc/model.pt2
+    export_onnx("exp/ctc/model", int8=True)          # exp/ctc/model/model.onnx, model.int8.onnx
+    asr export exp/ctc/model --format onnx --int8
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ __all__ = [
     "ExportedCTC",
     "export_program",
     "export_model",
+    "export_onnx",
+    "quantize_int8",
     "load_exported",
     "min_samples",
 ]
@@ -193,14 +199,8 @@ class ExportableCTC(nn.Module):
 # ---------------------------------------------------------------------------
 
 
-def export_program(model: CTCModel, example_seconds: float = 2.0) -> torch.export.ExportedProgram:
-    """``torch.export`` of :class:`ExportableCTC` with batch and waveform length dynamic.
-
-    Args:
-        model: any :class:`CTCModel` (put in eval mode).
-        example_seconds: length of the example waveforms traced (any length
-            ``>= min_samples`` works afterwards).
-    """
+def _traced_inputs(model: CTCModel, example_seconds: float) -> tuple[ExportableCTC, tuple[Tensor, Tensor], Any]:
+    """The wrapper, example ``(wav (2, S), lengths (2,))`` and dynamic shapes (batch, samples) to trace with."""
     from torch.export import Dim
 
     wrapper = ExportableCTC(model).eval()
@@ -211,10 +211,27 @@ def export_program(model: CTCModel, example_seconds: float = 2.0) -> torch.expor
     lengths = torch.tensor([S, S * 3 // 4])
     batch = Dim("batch", min=1, max=4096)
     samples = Dim("samples", min=min_samples(fcfg), max=fcfg.sample_rate * 3600)  # up to an hour
+    return wrapper, (wav, lengths), ({0: batch, 1: samples}, {0: batch})
+
+
+def export_program(model: CTCModel, example_seconds: float = 2.0) -> torch.export.ExportedProgram:
+    """``torch.export`` of :class:`ExportableCTC` with batch and waveform length dynamic.
+
+    Args:
+        model: any :class:`CTCModel` (put in eval mode).
+        example_seconds: length of the example waveforms traced (any length
+            ``>= min_samples`` works afterwards).
+    """
+    wrapper, example, dynamic = _traced_inputs(model, example_seconds)
     with torch.no_grad():
-        return torch.export.export(
-            wrapper, (wav, lengths), dynamic_shapes=({0: batch, 1: samples}, {0: batch}), strict=False
-        )
+        return torch.export.export(wrapper, example, dynamic_shapes=dynamic, strict=False)
+
+
+def _export_meta(model: CTCModel, fmt: str) -> dict[str, Any]:
+    cfg = model.cfg
+    return {"format": fmt, "version": EXPORT_VERSION, "min_samples": min_samples(cfg.features),
+            "sample_rate": cfg.features.sample_rate, "vocab_size": cfg.vocab_size,
+            "frame_shift_s": model.frame_shift_s, "torch": torch.__version__}
 
 
 def export_model(
@@ -230,17 +247,9 @@ def export_model(
     Returns:
         ``out_path``.
     """
-    model, _, cfg = load_model_dir(model_dir)
+    model, _, _ = load_model_dir(model_dir)
     program = export_program(model, example_seconds)
-    meta = {
-        "format": EXPORT_FORMAT,
-        "version": EXPORT_VERSION,
-        "min_samples": min_samples(cfg.features),
-        "sample_rate": cfg.features.sample_rate,
-        "vocab_size": cfg.vocab_size,
-        "frame_shift_s": model.frame_shift_s,
-        "torch": torch.__version__,
-    }
+    meta = _export_meta(model, EXPORT_FORMAT)
     extra = {META_FILE: json.dumps(meta, indent=2)}
     for name in (MODEL_CONFIG, *_TOKENIZER_FILES):
         path = Path(model_dir) / name
@@ -254,6 +263,105 @@ def export_model(
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
     return out
+
+
+def export_onnx(model_dir: str | os.PathLike, out_path: str | os.PathLike | None = None,
+                example_seconds: float = 2.0, int8: bool = False) -> list[Path]:
+    """Export a CTC model directory to ONNX (front end included), and optionally its int8 quantization.
+
+    The graph is :class:`ExportableCTC` through ``torch.onnx.export(..., dynamo=True)``: inputs
+    ``wav (B, S)`` float32 and ``wav_lengths (B,)`` int64, outputs ``log_probs (B, T', V)`` and
+    ``out_lengths (B,)``, batch and length dynamic (opset 18). Metadata ``asr_export`` (JSON)
+    records the sample rate, shortest input and frame shift; :class:`asr.models.onnx.OnnxCTC`
+    runs it.
+
+    Args:
+        model_dir: a CTC model directory (:func:`asr.models.ctc.save_model_dir`).
+        out_path: the ``.onnx`` file (default ``model_dir/model.onnx``, where the recognizer's
+            ``backend="onnx"`` looks).
+        int8: also write ``<out>.int8.onnx`` (``model.int8.onnx`` by default): :func:`quantize_int8`.
+
+    Returns:
+        The files written (fp32 first).
+
+    Raises:
+        ImportError: ``onnx`` / ``onnxscript`` missing (the install line is named).
+    """
+    from asr.models.onnx import ONNX_FILE, ONNX_FORMAT, ONNX_META_KEY, require
+
+    onnx = require("onnx")
+    require("onnxscript")  # what torch.onnx's dynamo exporter translates with
+    model, _, _ = load_model_dir(model_dir)
+    wrapper, example, dynamic = _traced_inputs(model, example_seconds)
+    out = Path(out_path) if out_path is not None else Path(model_dir) / ONNX_FILE
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on dynamic-shape renaming and its own deprecations
+        program = torch.onnx.export(wrapper, example, dynamic_shapes=dynamic, dynamo=True, opset_version=18,
+                                    input_names=["wav", "wav_lengths"], output_names=["log_probs", "out_lengths"],
+                                    optimize=True, verbose=False)
+    proto = program.model_proto
+    meta = _export_meta(model, ONNX_FORMAT)
+    onnx.helper.set_model_props(proto, {ONNX_META_KEY: json.dumps(meta)})
+    tmp = out.with_name(out.name + ".part")
+    onnx.save_model(proto, str(tmp))
+    os.replace(tmp, out)
+    written = [out]
+    if int8:
+        written.append(quantize_int8(out, out.with_name(out.name.removesuffix(".onnx") + ".int8.onnx")))
+    return written
+
+
+def _linear_nodes(proto: Any) -> list[str]:
+    """Names of the ``MatMul`` / ``Gemm`` nodes of the encoder's and head's linear layers (a weight input).
+
+    Left out: the front end's matrix products (the mel filterbank, the DCT: int8 activations there
+    wreck the features' dynamic range) and the attention's activation x activation products.
+    """
+    weights = {t.name for t in proto.graph.initializer}
+    names = []
+    for node in proto.graph.node:
+        if node.op_type not in ("MatMul", "Gemm") or not any(i in weights for i in node.input):
+            continue
+        scopes = next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), "")
+        if "model.encoder" in scopes or "model.head" in scopes:
+            names.append(node.name)
+    return names
+
+
+def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """int8 dynamic quantization of an exported ``.onnx`` (onnxruntime's ``quantize_dynamic``).
+
+    Weights of the encoder's and head's linear layers (attention projections, feed-forward,
+    pointwise convolutions, output layer) become int8 per output channel and their inputs are
+    quantized per call at run time; the front end, the depthwise and subsampling convolutions and
+    the attention products stay float32 (:func:`_linear_nodes`). The metadata is carried over.
+    Returns ``dst``.
+    """
+    import logging
+
+    from asr.models.onnx import require
+
+    require("onnxruntime")
+    onnx = require("onnx")
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    proto = onnx.load(str(src))
+    dst = Path(dst)
+    tmp = dst.with_name(dst.name + ".part.onnx")
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.ERROR))  # quantize_dynamic logs each tensor and its advice on the root logger
+    try:
+        quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                         nodes_to_quantize=_linear_nodes(proto))
+    finally:
+        root.setLevel(level)
+    q = onnx.load(str(tmp))
+    onnx.helper.set_model_props(q, {p.key: p.value for p in proto.metadata_props})
+    onnx.save_model(q, str(tmp))
+    os.replace(tmp, dst)
+    return dst
 
 
 class ExportedCTC:

@@ -258,7 +258,8 @@ def system_of(model_dir: str | os.PathLike) -> str:
 def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: float | None = None,
                     lm: str | os.PathLike | None = None, lm_weight: float | None = None,
                     word_score: float | None = None, mode: str = "word", language: str | None = None,
-                    n_best: int = 1, hotwords: Mapping[str, float] | None = None) -> Recognizer:
+                    n_best: int = 1, hotwords: Mapping[str, float] | None = None, backend: str = "torch"
+                    ) -> Recognizer:
     """Load either system's model directory (``config.json`` decides, through :data:`SYSTEMS`).
 
     The options mean the same for both systems; ``None`` keeps the system's default. A CTC
@@ -281,6 +282,8 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
             greedy decoding becomes a beam of ``n_best``).
         hotwords: word -> boost per character, for CTC prefix beam search (greedy becomes a beam of
             8; not with an LM yet).
+        backend: ``torch``; CTC also ``onnx`` / ``onnx-int8`` (the directory's exported
+            ``model.onnx`` / ``model.int8.onnx`` in onnxruntime).
 
     Raises:
         ValueError: not a model directory, an incomplete one, a missing LM file, CUDA asked
@@ -304,8 +307,8 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
             raise ValueError("--device cuda: no CUDA device is available")
     try:
         return SYSTEMS[system].load(d, device, beam, None if lm is None else str(lm), lm_weight, word_score, mode,
-                                    n_best=n_best, language=language, hotwords=hotwords)
-    except (ValueError, FileNotFoundError, KeyError, RuntimeError, OSError) as e:
+                                    n_best=n_best, language=language, hotwords=hotwords, backend=backend)
+    except (ValueError, FileNotFoundError, KeyError, RuntimeError, OSError, ImportError) as e:
         raise ValueError(f"{d}: cannot load the {system} model ({type(e).__name__}: {e})") from None
 
 
@@ -363,9 +366,11 @@ def ctc_decoding(model_dir: str | os.PathLike, language: str | None = None) -> d
 
 def _load_hybrid(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
                  word_score: float | None, mode: str, n_best: int = 1, language: str | None = None,
-                 hotwords: Mapping[str, float] | None = None) -> Recognizer:
+                 hotwords: Mapping[str, float] | None = None, backend: str = "torch") -> Recognizer:
     from asr.decoding.hybrid import HybridRecognizer
 
+    if backend != "torch":
+        raise ValueError(f"backend {backend!r}: the hybrid system runs in torch only (ONNX export: CTC models)")
     if hotwords:
         raise ValueError("hotwords: the hybrid search has no biasing yet (CTC models take hotwords)")
     if n_best > 1:
@@ -377,7 +382,7 @@ def _load_hybrid(model_dir: Path, device: str, beam: float | None, lm: str | Non
 
 def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
               word_score: float | None, mode: str, n_best: int = 1, language: str | None = None,
-              hotwords: Mapping[str, float] | None = None) -> Recognizer:
+              hotwords: Mapping[str, float] | None = None, backend: str = "torch") -> Recognizer:
     from asr.decoding.ctc import Transcriber, choose_decoder
 
     if mode != "word":
@@ -390,7 +395,8 @@ def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, 
         decoder_options["hotwords"] = dict(hotwords)
     if name == "lexicon" and n_best > 1:
         decoder_options["nbest"] = n_best
-    return Transcriber(model_dir, device=device, decoder=name, lang=language, n_best=n_best, **decoder_options)
+    return Transcriber(model_dir, device=device, decoder=name, lang=language, n_best=n_best, backend=backend,
+                       **decoder_options)
 
 
 def _decode_to(recognizer: Recognizer, test: str | os.PathLike, hyp: Path, jobs: int = 1

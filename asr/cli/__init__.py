@@ -9,7 +9,7 @@ Usage:
     torchrun --nproc_per_node 2 -m asr train ...   (DDP)
     asr transcribe -m EXP/model a.wav b.flac dir/ - [-f txt|json|srt|vtt|tsv] [-o OUT_DIR]
     asr compare EXP [EXP ...]
-    asr export EXP/model EXP/model.pt2
+    asr export EXP/model EXP/model.pt2   (or --format onnx [--int8]: EXP/model/model.onnx)
     asr finetune --from EXP/model --lang sw --train T.jsonl --dev D.jsonl --out FT --policy head
     asr meta-train --train en=EN.jsonl --train de=DE.jsonl --out META --method reptile|fomaml
     asr kaldi import DATA_DIR OUT.jsonl --lang en
@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_transcribe_arguments(sub.add_parser("transcribe", help="transcribe audio files (txt, json, srt, vtt, tsv)"))
     add_compare_arguments(sub.add_parser("compare", help="compare experiments' results.json: table, CSV, PNG"))
-    add_export_arguments(sub.add_parser("export", help="export a CTC model dir to one .pt2 file (torch.export), checked"))
+    add_export_arguments(sub.add_parser("export", help="export a CTC model dir to .pt2 (torch.export) or ONNX (+ int8), checked"))
     add_finetune_arguments(sub.add_parser("finetune", help="fine-tune a pre-trained model on a (new) language: "
                                                           "head / top-k / full / l2sp"))
     add_meta_arguments(sub.add_parser("meta-train", help="meta-learn a multilingual CTC initialization over "

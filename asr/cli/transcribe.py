@@ -186,6 +186,9 @@ def add_transcribe_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
     parser.add_argument("-o", "--output-dir", type=Path, default=None,
                         help="write DIR/<stem>.<format> per input instead of printing")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    parser.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), default="torch",
+                        help="CTC: run the directory's ONNX export in onnxruntime (asr export --format onnx "
+                             "[--int8]); default torch")
     parser.add_argument("--beam", type=positive_float, default=None,
                         help="ctc: beam size (1: greedy; default: the model directory's search, else greedy); "
                              "hybrid: log-score beam (default: the model's)")
@@ -211,7 +214,7 @@ def run_transcribe(args: argparse.Namespace) -> int:
     transcribed). A model that cannot load raises (:func:`asr.errors.run_main`: one line, exit 1)."""
     recognizer = load(args.model, args.device, beam=args.beam, lm=args.lm, chunk_seconds=args.chunk_seconds,
                       batch_size=args.batch_size, language=args.language, vad=args.vad, n_best=args.n_best,
-                      hotwords=args.hotwords)
+                      hotwords=args.hotwords, backend=args.backend)
     if args.output_dir is not None:
         args.output_dir.mkdir(parents=True, exist_ok=True)
     writer = WRITERS[args.format]

@@ -12,6 +12,7 @@ Usage::
     asr_model = Transcriber("exp/ctc/model")                       # greedy, CPU
     texts = asr_model([wav1, wav2])                                # (S_i,) tensors -> strings
     lm_model = Transcriber("exp/ctc/model", decoder="lexicon", lm="lm.arpa", lm_weight=1.0)
+    fast = Transcriber("exp/ctc/model", backend="onnx-int8")       # after asr export --format onnx --int8
     hyps = lm_model.transcribe([wav1], with_times=True)            # [Hypothesis(text, words)]
 """
 
@@ -29,11 +30,12 @@ from asr.data.collate import pad_sequences
 from asr.decoding.ctc_lexicon import word_timestamps
 from asr.decoding.greedy import greedy_search
 from asr.decoding.types import Hypothesis, WordSpan
-from asr.models.ctc import load_model_dir
+from asr.models.ctc import ModelConfig, load_model_dir, read_model_config
 from asr.models.multilingual import FORMAT as MULTILINGUAL_FORMAT
 from asr.models.multilingual import load_language_view
 from asr.models.pretrained import read_any_config
 from asr.registry import build
+from asr.text.tokenizer import load_tokenizer
 
 __all__ = ["Transcriber", "choose_decoder"]
 
@@ -48,16 +50,31 @@ class Transcriber:
         lang: a multilingual model's head to decode with (``None``: its only language).
         decoder: registered decoder name: ``greedy``, ``beam`` (prefix beam
             search) or ``lexicon`` (lexicon + word n-gram LM).
+        backend: ``torch``, or ``onnx`` / ``onnx-int8``: the directory's ``model.onnx`` /
+            ``model.int8.onnx`` (:func:`asr.export.export_onnx`) in onnxruntime, on the CPU.
         **decoder_options: passed to the decoder (``beam_size``, ``lm``, ``lm_weight``, ...).
     """
 
     system = "ctc"
 
     def __init__(self, model_dir: str | os.PathLike, device: str | torch.device = "cpu", decoder: str = "greedy",
-                 lang: str | None = None, n_best: int = 1, **decoder_options: Any):
+                 lang: str | None = None, n_best: int = 1, backend: str = "torch", **decoder_options: Any):
         self.device = torch.device(device)
         self.n_best = n_best
-        if read_any_config(model_dir)["format"] == MULTILINGUAL_FORMAT:
+        self.backend = backend
+        multilingual = read_any_config(model_dir)["format"] == MULTILINGUAL_FORMAT
+        if backend != "torch":
+            from asr.models.onnx import OnnxCTC, onnx_file
+
+            if multilingual:
+                raise ValueError(f"backend {backend!r}: ONNX export covers one-language CTC models so far")
+            if self.device.type != "cpu":
+                raise ValueError(f"backend {backend!r} runs on the CPU (device {device!r} asked for)")
+            path = onnx_file(model_dir, backend)  # checks the file first: no weights loaded in vain
+            self.tokenizer = load_tokenizer(model_dir)
+            self.cfg = ModelConfig.from_dict(read_model_config(model_dir)["model"])
+            self.model = OnnxCTC(path)
+        elif multilingual:
             self.model, self.tokenizer, self.cfg = load_language_view(model_dir, lang, self.device)
         else:
             self.model, self.tokenizer, self.cfg = load_model_dir(model_dir, self.device)

@@ -302,7 +302,7 @@ class MultiHeadSelfAttention(nn.Module):
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask, dropout_p=self.attn_dropout if self.training else 0.0
         )  # (B, H, T, d)
-        return self.dropout(self.out(y.transpose(1, 2).reshape(B, T, D)))
+        return self.dropout(self.out(y.transpose(1, 2).clone(memory_format=torch.contiguous_format).view(B, T, D)))
 
 
 class ConvModule(nn.Module):
