@@ -14,6 +14,7 @@ Usage::
     t = rec.transcribe(samples, sample_rate=8000)            # numpy (S,) or (S, C); torch (S,) or (C, S)
     ts = rec.transcribe_batch(["a.wav", "b.wav"])            # chunks of several files decoded together
     rec = asr.load(DIR, vad="auto")                          # decode speech segments only (asr.vad)
+    rec = asr.load(DIR, language="auto")                     # multilingual model with a language-ID head
     rec = asr.load(DIR, backend="onnx-int8")                 # CTC in onnxruntime, int8 (asr export --format onnx --int8)
     json.dumps(t.to_dict())                                  # what ``asr transcribe -f json`` writes
 
@@ -87,7 +88,9 @@ class Segment:
 
 @dataclass
 class Transcript:
-    """The transcript of one input: ``audio`` (its name), ``text``, ``words``, ``duration`` in seconds."""
+    """The transcript of one input: ``audio`` (its name), ``text``, ``words``, ``duration`` in seconds;
+    ``language``: the one decoded with (identified with ``language="auto"``: the language of most of
+    its audio, each window decoded in the language identified for it)."""
 
     audio: str
     text: str
@@ -102,9 +105,12 @@ class Transcript:
         return [Segment(s, e, t, tuple(ws)) for (s, e, t), ws in _cues(self)]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of ``asr transcribe -f json``: ``audio``, ``text``, ``words``, ``duration``."""
+        """The JSON object of ``asr transcribe -f json``: ``audio``, ``text``, ``words``, ``duration``,
+        ``language`` (when known), ``alternatives`` (with n-best)."""
         out: dict[str, Any] = {"audio": self.audio, "text": self.text, "words": [w.to_dict() for w in self.words],
                                "duration": round(self.duration, 3)}
+        if self.language:
+            out["language"] = self.language
         if self.alternatives:
             out["alternatives"] = [{"text": t, "score": round(float(s), 4)} for t, s in self.alternatives]
         return out
@@ -254,6 +260,7 @@ class _State:
     duration: float = 0.0
     pieces: list[tuple[str, list[Word]]] = field(default_factory=list)
     alternatives: list[tuple[str, float]] = field(default_factory=list)  # of the first piece
+    languages: dict[str, float] = field(default_factory=dict)  # language identified -> seconds of audio
     queued: int = 0  # chunks handed to the engine
     closed: bool = False  # every chunk of the input has been queued (or reading failed)
 
@@ -355,9 +362,11 @@ class Recognizer:
             if not batch:
                 return
             hyps = self.engine.transcribe([w for _, _, w in batch], with_times=True)
-            for (state, offset, _), hyp in zip(batch, hyps):
+            for (state, offset, wav), hyp in zip(batch, hyps):
                 if not state.pieces:
                     state.alternatives = list(hyp.alternatives)
+                if hyp.language:
+                    state.languages[hyp.language] = state.languages.get(hyp.language, 0.0) + wav.shape[0] / SAMPLE_RATE
                 state.pieces.append((hyp.text, [self._word(w, offset) for w in hyp.words]))
             batch.clear()
 
@@ -369,8 +378,8 @@ class Recognizer:
                 else:
                     text = " ".join(t for t, _ in s.pieces if t)
                     alts = s.alternatives if len(s.pieces) == 1 else []  # n-best of one piece only
-                    yield Transcript(s.name, text, [w for _, ws in s.pieces for w in ws], s.duration, self.language,
-                                     alts)
+                    lang = max(s.languages, key=s.languages.__getitem__) if s.languages else self.language
+                    yield Transcript(s.name, text, [w for _, ws in s.pieces for w in ws], s.duration, lang, alts)
 
         for k, audio in enumerate(audios):
             if isinstance(audio, Failure):
@@ -425,7 +434,8 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
         beam, lm, lm_weight, word_score: the search (:func:`asr.systems.load_recognizer`; ``None``
             keeps the model directory's: a recipe's CTC directory decodes with the lexicon + LM it
             was measured with; ``beam=1``: greedy).
-        language: which language's saved LM a multilingual CTC directory decodes with.
+        language: which language's head and saved LM a multilingual CTC directory decodes with;
+            ``"auto"``: its language-ID head picks them per window (``Transcript.language``).
         vad: decode only the speech segments a voice activity detector finds (``auto``, ``silero``,
             ``energy``: :mod:`asr.vad`); ``None``: every window whole.
         n_best: ``Transcript.alternatives`` of up to this many ``(text, score)`` (CTC; an input decoded
@@ -460,5 +470,5 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
             raise UsageError(str(e)) from None
     engine = load_recognizer(Path(model_dir), device, beam, lm, lm_weight=lm_weight, word_score=word_score,
                              language=language, n_best=n_best, hotwords=hotwords or None, backend=backend)
-    lang = language or getattr(getattr(engine, "model", None), "lang", "") or ""
+    lang = "" if language == "auto" else language or getattr(getattr(engine, "model", None), "lang", "") or ""
     return Recognizer(engine, chunk_seconds, batch_size, lang if isinstance(lang, str) else "", vad=vad)

@@ -277,7 +277,9 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
         word_score: added per word (CTC ``word_score``, default 0; hybrid ``word_penalty``, default the model's).
         mode: ``"word"``, or ``"phone"`` recognition (hybrid only).
         language: a multilingual CTC model's head, and which of a CTC directory's saved LMs to decode
-            with (``None``: the only one, or greedy decoding when there are several).
+            with (``None``: the only one, or greedy decoding when there are several); ``"auto"``: a
+            multilingual model's language-ID head picks, per input, the head and saved LM
+            (:class:`asr.decoding.ctc_lid.LanguageIdTranscriber`).
         n_best: hypotheses per waveform in ``Hypothesis.alternatives`` (CTC with a beam or an LM;
             greedy decoding becomes a beam of ``n_best``).
         hotwords: word -> boost per character, for CTC prefix beam search (greedy becomes a beam of
@@ -292,7 +294,8 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
     """
     d = Path(model_dir)
     system = system_of(d)
-    if system == "ctc" and beam is None and lm is None and not hotwords:  # the search the directory was measured with
+    auto = language == "auto"  # asr.decoding.ctc_lid.AUTO: the model's language-ID head picks
+    if system == "ctc" and beam is None and lm is None and not hotwords and not auto:  # as the directory was measured
         saved = ctc_decoding(d, language)
         if saved is not None:
             beam, lm = saved["beam"], saved["lm"]
@@ -387,6 +390,8 @@ def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, 
 
     if mode != "word":
         raise ValueError(f"mode {mode!r}: a CTC model recognizes words (its units) only")
+    if language == "auto":
+        return _load_language_id(model_dir, device, beam, lm, lm_weight, word_score, n_best, hotwords, backend)
     beam_size = max(int(beam or 1), n_best if n_best > 1 and lm is None else 1, 8 if hotwords else 1)
     name, decoder_options = choose_decoder(beam_size, lm, 1.0 if lm_weight is None else lm_weight, word_score or 0.0)
     if hotwords:
@@ -397,6 +402,39 @@ def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, 
         decoder_options["nbest"] = n_best
     return Transcriber(model_dir, device=device, decoder=name, lang=language, n_best=n_best, backend=backend,
                        **decoder_options)
+
+
+def _load_language_id(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
+                      word_score: float | None, n_best: int, hotwords: Mapping[str, float] | None,
+                      backend: str) -> Recognizer:
+    """``language="auto"``: each language's saved lexicon + LM search (``decoding.json``), else greedy
+    (or a beam of ``beam``); ``beam`` given: every language decodes with that beam and its saved LM."""
+    from asr.decoding.ctc import choose_decoder
+    from asr.decoding.ctc_lid import LanguageIdTranscriber
+    from asr.models.multilingual import read_multilingual_config
+
+    if lm is not None or hotwords or backend != "torch":
+        raise ValueError("language 'auto': one LM per language comes from the model directory (no --lm), "
+                         "no hotwords, torch backend")
+    langs = read_multilingual_config(model_dir)["model"]["languages"]
+    decoders = {}
+    for lang in langs:
+        try:
+            saved = ctc_decoding(model_dir, lang)
+        except ValueError as e:  # a language without a saved LM decodes without one; a bad file still fails
+            if "no LM for language" not in str(e):
+                raise
+            saved = None
+        size = int(beam) if beam is not None else (saved["beam"] if saved else max(1, n_best))
+        if saved and size > 1:
+            name, options = choose_decoder(size, saved["lm"], saved["lm_weight"] if lm_weight is None else lm_weight,
+                                           saved["word_score"] if word_score is None else word_score)
+            if n_best > 1:
+                options["nbest"] = n_best
+        else:
+            name, options = choose_decoder(max(size, n_best if n_best > 1 else 1))
+        decoders[lang] = (name, options)
+    return LanguageIdTranscriber(model_dir, device, decoders=decoders, n_best=n_best)
 
 
 def _decode_to(recognizer: Recognizer, test: str | os.PathLike, hyp: Path, jobs: int = 1

@@ -202,7 +202,8 @@ def add_transcribe_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
                         help="decode only the speech a voice activity detector finds (auto: silero-vad when "
                              "installed, else frame energy); default: every chunk whole")
     parser.add_argument("--language", default=None,
-                        help="a multilingual CTC model directory: decode with this language's saved LM")
+                        help="CTC: decode with this language's head and saved LM; auto: a multilingual model's "
+                             "language-ID head picks them (-f json says which)")
     parser.add_argument("--batch-size", type=positive_int, default=1, help="chunks decoded together (default 1)")
     parser.add_argument("--chunk-seconds", type=float, default=CHUNK_SECONDS,
                         help=f"longest piece decoded at once, cut in a pause (default {CHUNK_SECONDS:g})")

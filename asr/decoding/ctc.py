@@ -78,10 +78,24 @@ class Transcriber:
             self.model, self.tokenizer, self.cfg = load_language_view(model_dir, lang, self.device)
         else:
             self.model, self.tokenizer, self.cfg = load_model_dir(model_dir, self.device)
+        self._set_decoder(decoder, decoder_options)
+
+    def _set_decoder(self, decoder: str, options: dict[str, Any]) -> None:
         self.decoder_name = decoder
-        self.decoder = build("decoder", decoder, tokenizer=self.tokenizer, **decoder_options)
-        if n_best > 1 and not hasattr(self.decoder, "nbest"):
+        self.decoder = build("decoder", decoder, tokenizer=self.tokenizer, **options)
+        if self.n_best > 1 and not hasattr(self.decoder, "nbest"):
             raise ValueError(f"n-best: the {decoder} decoder gives one hypothesis (use a beam, or an LM)")
+
+    @classmethod
+    def from_model(cls, model: Any, tokenizer: Any, cfg: Any, device: str | torch.device = "cpu",
+                   decoder: str = "greedy", n_best: int = 1, **decoder_options: Any) -> Transcriber:
+        """A transcriber over a model already loaded (e.g. one head of a shared multilingual model):
+        ``model`` has ``log_probs (B, S), (B,) -> (B, T', V), (B,)`` and ``frame_shift_s``."""
+        self = cls.__new__(cls)
+        self.device, self.n_best, self.backend = torch.device(device), n_best, "torch"
+        self.model, self.tokenizer, self.cfg = model, tokenizer, cfg
+        self._set_decoder(decoder, decoder_options)
+        return self
 
     @property
     def frame_shift_s(self) -> float:
@@ -128,16 +142,22 @@ class Transcriber:
         force-aligned to the frames (:func:`~asr.decoding.ctc_lexicon.word_timestamps`).
         """
         log_probs, lengths = self.log_probs(list(wavs))  # (B, T', V), (B,)
+        return self.decode(log_probs, lengths, [w.shape[-1] / SAMPLE_RATE for w in wavs], with_times)
+
+    def decode(self, log_probs: Tensor, lengths: Tensor, durations: Sequence[float], with_times: bool = False
+               ) -> list[Hypothesis]:
+        """The search over frame log-probabilities: ``(B, T', V)``, ``(B,)`` -> ``B`` hypotheses
+        (``durations``: each input's seconds, the last word's end at most)."""
         if self.n_best > 1:
             alts = [tuple(a[: self.n_best]) for a in self.decoder.nbest(log_probs, lengths)]
             texts = [a[0][0] for a in alts]
         else:
-            texts, alts = self.decoder(log_probs, lengths), [()] * len(wavs)
+            texts, alts = self.decoder(log_probs, lengths), [()] * len(durations)
         if not with_times:
             return [Hypothesis(t, (), a) for t, a in zip(texts, alts)]
-        return [Hypothesis(text, tuple(self._word_times(log_probs[b, : int(lengths[b])].float().cpu(), text,
-                                                        wav.shape[-1] / SAMPLE_RATE)), alts[b])
-                for b, (wav, text) in enumerate(zip(wavs, texts))]
+        return [Hypothesis(text, tuple(self._word_times(log_probs[b, : int(lengths[b])].float().cpu(), text, dur)),
+                           alts[b])
+                for b, (dur, text) in enumerate(zip(durations, texts))]
 
     def _word_times(self, lp: Tensor, text: str, duration_s: float) -> list[WordSpan]:
         """Word spans of ``text`` in one utterance's ``(T', V)`` log-probabilities."""

@@ -39,11 +39,14 @@ class WordSpan:
 @dataclass(frozen=True)
 class Hypothesis:
     """The recognised text of one waveform; ``words`` with times when they were asked for (else empty);
-    ``alternatives``: the n-best ``(text, score)`` list, best first (its first text is ``text``), when asked for."""
+    ``alternatives``: the n-best ``(text, score)`` list, best first (its first text is ``text``), when asked for;
+    ``language`` / ``language_prob``: the language a language-ID head chose and its probability (else ``""`` / ``None``)."""
 
     text: str
     words: tuple[WordSpan, ...] = ()
     alternatives: tuple[tuple[str, float], ...] = ()
+    language: str = ""
+    language_prob: float | None = None
 
 
 def distinct_texts(scored: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:

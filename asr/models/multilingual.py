@@ -312,6 +312,26 @@ class MultilingualCTC(AcousticStack):
         out = self(wav, wav_lengths, [lang] * wav.shape[0])
         return out["logits"][lang].float().log_softmax(-1), out["lengths"]
 
+    def identify(self, wav: Tensor, wav_lengths: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The shared encoder once and the language-ID head: which language each waveform speaks.
+
+        ``wav (B, S)``, ``wav_lengths (B,)`` -> ``hidden (B, T', D)``, ``lengths (B,)`` and
+        ``lang_log_probs (B, num_languages)`` float32 (classes in ``cfg.languages`` order);
+        :meth:`head_log_probs` then decodes ``hidden`` with the chosen head.
+
+        Raises:
+            ValueError: the model has no language-ID head (``cfg.lang_id`` off).
+        """
+        if self.lang_head is None:
+            raise ValueError("this model has no language-ID head (trained without MultilingualConfig.lang_id)")
+        feats, lengths = self.features(wav, wav_lengths)
+        hidden, out_lengths = self.encoder(feats, lengths)  # (B, T', D)
+        return hidden, out_lengths, self.lang_head(masked_mean(hidden, out_lengths)).float().log_softmax(-1)
+
+    def head_log_probs(self, hidden: Tensor, lang: str) -> Tensor:
+        """``lang``'s token log-probabilities of encoder states: ``(B, T', D)`` -> ``(B, T', V_lang)`` float32."""
+        return self.heads[lang](hidden).float().log_softmax(-1)
+
     def phone_log_probs(self, wav: Tensor, wav_lengths: Tensor, langs: Sequence[str]) -> tuple[Tensor, Tensor]:
         """Masked universal-phone log-probabilities: ``(B, S)`` -> ``(B, T', P)`` float32, ``(B,)``.
 

@@ -7,6 +7,7 @@ Usage:
     python recipes/synth/run.py --exp exp/gpu --preset gpu        # sized for one GPU
     python recipes/synth/run.py --exp exp/synth --stage report    # re-run only the report
     python recipes/synth/run.py --exp exp/voices --preset voices  # leave one engine out (needs the engines)
+    python recipes/synth/run.py --exp exp/lid --preset lid        # language ID over the six languages
 
 Stages, in order (``--stage`` / ``--stop-stage`` pick a range):
     prepare   generate the corpus under EXP/corpus, check its audio, write
@@ -22,6 +23,8 @@ Stages, in order (``--stage`` / ``--stop-stage`` pick a range):
     report    EXP/report.md: corpus table, results table, learning curve, PNG plots
     multilingual  issue 5's transfer experiments (the preset's ``multilingual:`` block) ->
               EXP/multilingual/{report.md,results.json,*.png} (asr.experiments.multilingual)
+    lid       language ID (the preset's ``lid:`` block): a multilingual model with a language-ID head,
+              the test sets decoded with language auto and with their own -> EXP/lid/{lid.md,results.json,lid.png}
 
 Everything the recipe writes goes under ``--exp``; a stage whose outputs exist
 is skipped unless ``--force`` is given, so a killed run restarts where it stopped.
@@ -67,6 +70,7 @@ class RecipeConfig:
     curve: dict = field(default_factory=dict)  # asr.experiments.learning_curve.CurveConfig fields
     multilingual: dict = field(default_factory=dict)  # asr.experiments.multilingual.ExperimentConfig fields
     voices: dict = field(default_factory=dict)  # asr.experiments.voices.VoicesConfig fields
+    lid: dict = field(default_factory=dict)  # asr.experiments.language_id.LidConfig fields
 
     def synth_config(self) -> SynthConfig:
         return SynthConfig(langs=self.langs, hours=self.hours, seed=self.seed, train_speakers=self.train_speakers,
@@ -233,9 +237,26 @@ def multilingual(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
     run_synth_experiments(exp, cfg.synth_config(), cfg.multilingual, force=force)
 
 
+def lid(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
+    """Language ID (empty ``lid:`` block: nothing): a multilingual model with a language-ID head over every
+    language, every test set decoded with ``language="auto"`` and with its own language -> ``exp/lid``."""
+    from asr.experiments.language_id import LidConfig, LidData, run_language_id
+
+    if not cfg.lid:
+        log.info("lid: the preset has no lid block; nothing to do")
+        return
+    data = exp / "data"
+    langs = {lang: LidData(data / lang / "train.jsonl", data / lang / "dev.jsonl", {lang: data / lang / "test.jsonl"})
+             for lang in cfg.langs}
+    run_language_id(exp / "lid", langs, {lang: exp / "lm" / f"{lang}.arpa" for lang in cfg.langs},
+                    from_dict(LidConfig, cfg.lid, source="lid"), force)
+    print((exp / "lid" / "lid.md").read_text())
+
+
 _SHARED = system_stages(experiment, "synth recipe report")  # decode and score as in every corpus recipe
 STAGE_FUNCS = {"prepare": prepare, "train": train, "decode": _SHARED["decode"], "score": _SHARED["score"],
-               "curve": curve, "voices": voices, "report": report, "multilingual": multilingual}
+               "curve": curve, "voices": voices, "report": report, "multilingual": multilingual,
+               "lid": lid}
 
 
 def main(argv: list[str] | None = None) -> int:
