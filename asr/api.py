@@ -8,7 +8,7 @@ Usage::
     t = rec.transcribe("talk.flac")                          # a path: read in chunks, any length
     print(t.text)
     for w in t.words:                                        # times in seconds from the start of the audio
-        print(w.word, w.start, w.end, w.confidence)          # confidence in [0, 1] (CTC), None (hybrid)
+        print(w.word, w.start, w.end, w.confidence)          # confidence in [0, 1], both systems
     for seg in t.segments:                                   # subtitle-sized pieces: start, end, text, words
         print(seg.start, seg.end, seg.text)
     t = rec.transcribe(samples, sample_rate=8000)            # numpy (S,) or (S, C); torch (S,) or (C, S)
@@ -58,9 +58,10 @@ ONEDNN_CACHE = 4  # oneDNN primitives kept (one per input shape; see load)
 
 @dataclass(frozen=True)
 class Word:
-    """A recognised word: ``start`` / ``end`` in seconds; ``confidence`` in [0, 1], ``None`` where the search gives none.
+    """A recognised word: ``start`` / ``end`` in seconds; ``confidence`` in [0, 1] (``None``: not known).
 
-    CTC: the geometric mean of the frame posteriors along the best path over the word's frames.
+    CTC: the geometric mean of the frame posteriors along the best path over the word's frames;
+    hybrid: the mean over its frames of the classifier's posterior mass on its phones' HMM states.
     """
 
     word: str
@@ -309,8 +310,7 @@ class Recognizer:
         return self.engine.device
 
     def _word(self, w: WordSpan, offset: float) -> Word:
-        conf = math.exp(min(w.score, 0.0)) if self.system == "ctc" else None
-        return Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3), conf)
+        return Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3), math.exp(min(w.score, 0.0)))
 
     def _speech(self, wav: Tensor) -> list[tuple[float, Tensor]]:
         """The pieces of a window to decode: the whole of it, or (with a VAD) its speech segments only."""
@@ -438,8 +438,8 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
             ``"auto"``: its language-ID head picks them per window (``Transcript.language``).
         vad: decode only the speech segments a voice activity detector finds (``auto``, ``silero``,
             ``energy``: :mod:`asr.vad`); ``None``: every window whole.
-        n_best: ``Transcript.alternatives`` of up to this many ``(text, score)`` (CTC; an input decoded
-            in one piece: longer ones get the 1-best alone).
+        n_best: ``Transcript.alternatives`` of up to this many ``(text, score)`` (CTC beam / lexicon
+            search, hybrid final tokens; an input decoded in one piece: longer ones get the 1-best alone).
         hotwords: words to favour, ``{word: boost per character}`` or ``"word:boost,word2"`` (boost 0.5
             by default): CTC prefix beam search (:class:`asr.decoding.ctc_beam.HotwordBias`).
         chunk_seconds, batch_size: see :class:`Recognizer`.

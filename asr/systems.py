@@ -376,11 +376,8 @@ def _load_hybrid(model_dir: Path, device: str, beam: float | None, lm: str | Non
         raise ValueError(f"backend {backend!r}: the hybrid system runs in torch only (ONNX export: CTC models)")
     if hotwords:
         raise ValueError("hotwords: the hybrid search has no biasing yet (CTC models take hotwords)")
-    if n_best > 1:
-        raise ValueError("n-best: the hybrid search gives one hypothesis so far (CTC models give n-best)")
-
-    return HybridRecognizer(model_dir, device, lm=lm, mode=mode, beam=None if beam is None else float(beam),
-                            lm_weight=lm_weight, word_penalty=word_score)
+    return HybridRecognizer(model_dir, device, lm=lm, mode=mode, n_best=n_best,
+                            beam=None if beam is None else float(beam), lm_weight=lm_weight, word_penalty=word_score)
 
 
 def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,

@@ -162,3 +162,32 @@ def test_speaker_adaptation_runs_every_count_and_method_and_resumes(trained, tmp
     base = out["runs"][0]
     assert f"| dev voices | head | {100 * base['wer']:.1f} ({100 * base['cer']:.1f}) |" in table  # in percent
     assert plot_speaker_adaptation({"dev voices": out}, tmp_path / "s.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_confidence_and_nbest_from_the_search(trained):
+    root, lang_dir, _ = trained
+    model = load_hybrid(root / "model")
+    rec = HybridRecognizer(model, beam=10.0, n_best=5)
+    right, wrong = [], []
+    for u in read_manifest(lang_dir / "train.jsonl")[:6]:
+        wav = load_audio(u.audio)
+        hyp = rec.transcribe([wav], with_times=True)[0]
+        alts = hyp.alternatives
+        assert alts and alts[0][0] == hyp.text  # the n-best's first entry is the 1-best
+        assert [s for _, s in alts] == sorted((s for _, s in alts), reverse=True) and len({a for a, _ in alts}) == len(alts)
+        assert rec.transcribe([wav])[0].text == hyp.text  # asking for times and n-best changes nothing
+        post = rec.posteriors(model.loglikes(wav).numpy())
+        assert post.sum(axis=1) == pytest.approx(1.0, abs=1e-3)  # the classifier's softmax, back from the priors
+        ref = u.text.lower().split()
+        for w in hyp.words:
+            conf = torch.tensor(w.score).exp().item()
+            assert 0.0 <= conf <= 1.0
+            if w.word in ref:
+                right.append(conf)
+                s, e = int(round(w.start / model.frame_shift)), int(round(w.end / model.frame_shift))
+                # a word of other phones forced onto the same frames
+                other = next(x for x in model.lexicon.words() if not set(model.lexicon.pronounce(x)) & set(
+                    model.lexicon.pronounce(w.word)))
+                wrong.append(rec.word_confidence(post, other, s, e))
+    assert right and sum(right) / len(right) > 0.5 and sum(wrong) / len(wrong) < 0.5 * sum(right) / len(right)

@@ -21,10 +21,12 @@ Usage::
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -56,15 +58,19 @@ class HybridRecognizer:
         device: accepted for the common interface; the hybrid system runs on the CPU.
         lm: decode with this ARPA word LM instead of the model's (directories only).
         mode: ``"word"`` or ``"phone"``.
+        n_best: ``Hypothesis.alternatives`` of up to this many distinct word sequences (the search's
+            final tokens: :meth:`~asr.decoding.hybrid_search.HybridDecoder.decode`).
         **overrides: :class:`DecoderConfig` fields (``beam``, ``lm_weight``, ...; ``None`` keeps the model's).
     """
 
     system = "hybrid"
 
     def __init__(self, model: str | os.PathLike | HybridModel, device: str | torch.device = "cpu",
-                 lm: str | os.PathLike | None = None, mode: str = "word", **overrides: Any):
+                 lm: str | os.PathLike | None = None, mode: str = "word", n_best: int = 1, **overrides: Any):
         self.model = model if isinstance(model, HybridModel) else load_hybrid(model, lm)
         self.device = torch.device("cpu")
+        self.n_best = n_best
+        self.mode = mode
         self.decoder_name = mode
         self.cfg = decoder_config(self.model, mode, **overrides)
         m = self.model
@@ -73,15 +79,48 @@ class HybridRecognizer:
         else:
             tree, ngram = LexiconTree.build(phone_loop_lexicon(m.topo.phones), m.topo, m.phone_lm), m.phone_lm
         self.decoder = HybridDecoder(tree, ngram, self.cfg)
+        self._word_pdfs: dict[str, np.ndarray] = {}
 
     def transcribe(self, wavs: Sequence[Tensor], with_times: bool = False) -> list[Hypothesis]:
-        """``B`` waveforms ``(S_i,)`` -> ``B`` hypotheses (words with times in seconds when ``with_times``)."""
+        """``B`` waveforms ``(S_i,)`` -> ``B`` hypotheses; with ``with_times`` each word's times in seconds and
+        its confidence (``WordSpan.score``: the log of :meth:`word_confidence`)."""
         out = []
         for wav in wavs:
-            result = self.decoder.decode(self.model.loglikes(wav).numpy())  # loglikes: (T, num_pdfs)
-            words = tuple(WordSpan(w, s, e) for w, s, e in result.times(self.model.frame_shift)) if with_times else ()
-            out.append(Hypothesis(result.text, words))
+            ll = self.model.loglikes(wav).numpy()  # (T, num_pdfs)
+            result = self.decoder.decode(ll, nbest=self.n_best)
+            words: tuple[WordSpan, ...] = ()
+            if with_times:
+                post = self.posteriors(ll)
+                words = tuple(WordSpan(w, s, e, math.log(max(self.word_confidence(post, w, a, b), 1e-10)))
+                              for (w, s, e), a, b in zip(result.times(self.model.frame_shift), result.starts,
+                                                         result.ends))
+            out.append(Hypothesis(result.text, words, tuple(result.alternatives)))
         return out
+
+    def posteriors(self, loglikes: np.ndarray) -> np.ndarray:
+        """The classifier's state posteriors ``p(s | x)`` back from scaled log-likelihoods: ``(T, P)`` -> ``(T, P)``."""
+        m = self.model
+        return np.exp(loglikes + m.prior_scale * m.log_prior.numpy()[None, :])
+
+    def word_confidence(self, post: np.ndarray, word: str, start: int, end: int) -> float:
+        """Confidence in [0, 1] of ``word`` on frames ``[start, end)``: the mean over its frames of the
+        posterior mass of the HMM states of its phones (any of its pronunciations).
+
+        A frame the classifier gives to other phones lowers it; a word that the LM pushed in over
+        audio of other phones scores near 0.
+        """
+        if end <= start:
+            return 0.0
+        pdfs = self._word_pdfs.get(word)
+        if pdfs is None:
+            topo = self.model.topo
+            if self.mode == "phone":
+                phones = {word}
+            else:
+                phones = {ph for pron in self.model.lexicon.pronunciations(word) for ph in pron}
+            pdfs = np.unique(np.concatenate([topo.pdfs(ph) for ph in phones])) if phones else np.zeros(0, np.int64)
+            self._word_pdfs[word] = pdfs
+        return float(np.clip(post[start:end][:, pdfs].sum(axis=1).mean(), 0.0, 1.0))
 
 
 def phone_references(model: HybridModel, utts: Sequence[Utterance]) -> dict[str, str]:

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from asr.decoding.types import distinct_texts
 from asr.text.lm import NgramLM
 from asr.hmm.topology import SIL, HmmTopology
 from asr.text.lexicon import Lexicon
@@ -235,6 +236,8 @@ class DecodeResult:
         starts, ends: ``(len(words),)`` frame indices (end exclusive).
         score: total search score.
         num_frames: ``T``.
+        alternatives: with ``decode(..., nbest=N)``: up to ``N`` ``(text, score)`` of distinct word
+            sequences among the final tokens, best first (the first is this result's).
     """
 
     words: list[str]
@@ -242,6 +245,7 @@ class DecodeResult:
     ends: np.ndarray
     score: float
     num_frames: int
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -285,16 +289,20 @@ class HybridDecoder:
         logp, nxt = self.scorer.advance_batch(states, ids)
         return score + np.where(sil, 0.0, c.lm_weight * logp), np.where(sil, states, nxt)
 
-    def decode(self, loglikes: np.ndarray) -> DecodeResult:
+    def decode(self, loglikes: np.ndarray, nbest: int = 1) -> DecodeResult:
         """Search one utterance.
 
         Args:
             loglikes: ``(T, num_pdfs)`` scaled log-likelihoods (float32 or float64).
+            nbest: with ``N > 1``, ``alternatives`` lists up to ``N`` distinct word sequences: the
+                best-scoring tokens that end a word at the last frame (one per LM state and
+                history the beam kept), each traced back through its word links.
 
         Returns:
             The best :class:`DecodeResult` (empty words if ``T == 0``).
         """
         c, t = self.cfg, self.tree
+        finals: list[tuple[float, int]] = []
         ll = np.asarray(loglikes, dtype=np.float64) * c.acoustic_scale
         T = ll.shape[0]
         S = t.num_states
@@ -370,6 +378,9 @@ class HybridDecoder:
                         fin = fin + c.lm_weight * self.scorer.advance_batch(new_lm, np.full_like(new_lm, self.lm.eos))[0]
                     b = int(fin.argmax())
                     final = (float(fin[b]), int(new_lk[b]))
+                    if nbest > 1:
+                        top = np.argsort(-fin, kind="stable")[: 4 * nbest]  # spare: several may share a text
+                        finals = [(float(fin[k]), int(new_lk[k])) for k in top]
                 break
             # 5. recombine root tokens per LM state (best first), word-end beam and limit
             order = np.lexsort((-new_sc, new_lm))
@@ -387,13 +398,22 @@ class HybridDecoder:
             b = int(sc.argmax())
             final = (float(sc[b]), int(info[b, 1]))
         score, link = final
-        words_out, starts, ends = [], [], []
-        if num_links:
-            lw, ls, le, lp = (np.concatenate(x) for x in (link_word, link_start, link_end, link_prev))
-            while link >= 0:
+        links = tuple(np.concatenate(x) for x in (link_word, link_start, link_end, link_prev)) if num_links else None
+
+        def trace(link: int) -> tuple[list[str], list[int], list[int]]:
+            words_out, starts, ends = [], [], []
+            while links is not None and link >= 0:
+                lw, ls, le, lp = links
                 words_out.append(t.words[int(lw[link])])
                 starts.append(int(ls[link]))
                 ends.append(int(le[link]))
                 link = int(lp[link])
-        return DecodeResult(words_out[::-1], np.array(starts[::-1], dtype=np.int64),
-                            np.array(ends[::-1], dtype=np.int64), score, T)
+            return words_out[::-1], starts[::-1], ends[::-1]
+
+        words_out, starts, ends = trace(link)
+        alternatives = []
+        if nbest > 1:
+            scored = [(" ".join(trace(k)[0]), sc_k) for sc_k, k in (finals or [final])]
+            alternatives = distinct_texts(scored)[:nbest]
+        return DecodeResult(words_out, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), score, T,
+                            alternatives)

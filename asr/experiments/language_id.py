@@ -47,6 +47,8 @@ class LidConfig:
         train: :class:`~asr.train.config.TrainConfig` fields.
         lid_weight: weight of the language-ID loss beside CTC's (1.0).
         beam, lm_weight, word_score: each language's saved lexicon + LM search.
+        real_root, real_utts: where a recipe finds real recordings to test on as well (the synth
+            recipe: the Asterisk prompts under this root, at most ``real_utts`` per language).
     """
 
     preset: str = "tiny"
@@ -56,6 +58,8 @@ class LidConfig:
     beam: int = 16
     lm_weight: float = 1.0
     word_score: float = 0.0
+    real_root: str = ""
+    real_utts: int = 60
 
 
 @dataclass(frozen=True)

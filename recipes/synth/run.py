@@ -246,11 +246,30 @@ def lid(cfg: RecipeConfig, exp: Path, force: bool = False) -> None:
         log.info("lid: the preset has no lid block; nothing to do")
         return
     data = exp / "data"
-    langs = {lang: LidData(data / lang / "train.jsonl", data / lang / "dev.jsonl", {lang: data / lang / "test.jsonl"})
+    lid_cfg = from_dict(LidConfig, cfg.lid, source="lid")
+    langs = {lang: LidData(data / lang / "train.jsonl", data / lang / "dev.jsonl",
+                           {lang: data / lang / "test.jsonl", **_real_tests(exp / "lid" / "real", lang, lid_cfg)})
              for lang in cfg.langs}
-    run_language_id(exp / "lid", langs, {lang: exp / "lm" / f"{lang}.arpa" for lang in cfg.langs},
-                    from_dict(LidConfig, cfg.lid, source="lid"), force)
+    run_language_id(exp / "lid", langs, {lang: exp / "lm" / f"{lang}.arpa" for lang in cfg.langs}, lid_cfg, force)
     print((exp / "lid" / "lid.md").read_text())
+
+
+def _real_tests(out: Path, lang: str, lid_cfg) -> dict[str, Path]:
+    """``{"<lang>-asterisk": manifest}``: the Asterisk prompts' test split of ``lang`` (at most
+    ``lid_cfg.real_utts``), where Debian's asterisk-core-sounds packages installed them; else ``{}``."""
+    from asr.data.corpora import CorpusError
+    from asr.data.corpora.asterisk import LANG_DIRS, apt_command, read_asterisk, split_prompts
+
+    if not lid_cfg.real_root or lang not in LANG_DIRS:
+        return {}
+    try:
+        utts, _ = read_asterisk(lid_cfg.real_root, lang)
+    except CorpusError as e:
+        log.info("lid: no real %s recordings (%s; %s)", lang, e, apt_command([lang]))
+        return {}
+    path = out / f"{lang}.jsonl"
+    write_manifest(path, split_prompts(utts)["test"][: lid_cfg.real_utts])
+    return {f"{lang}-asterisk": path}
 
 
 _SHARED = system_stages(experiment, "synth recipe report")  # decode and score as in every corpus recipe
