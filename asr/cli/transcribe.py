@@ -195,7 +195,7 @@ def add_transcribe_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
     parser.add_argument("--lm", type=Path, default=None,
                         help="word n-gram LM (ARPA) to decode with (default: the model directory's, if any)")
     parser.add_argument("--n-best", type=positive_int, default=1,
-                        help="CTC: -f json lists up to N alternatives with scores (a beam of N without --lm)")
+                        help="-f json lists up to N alternatives with scores (CTC: a beam of N without --lm; hybrid: its final tokens)")
     parser.add_argument("--hotwords", default=None, metavar="WORD[:BOOST],...",
                         help="CTC: favour these words in the beam search (boost per character, default 0.5)")
     parser.add_argument("--vad", choices=("auto", "silero", "energy"), default=None,

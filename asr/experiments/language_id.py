@@ -32,7 +32,7 @@ from asr.data.manifest import read_manifest
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LidConfig", "LidData", "run_language_id", "lid_table", "plot_confusion"]
+__all__ = ["LidConfig", "LidData", "run_language_id", "lid_table", "accuracy_by_kind", "plot_confusion"]
 
 RESULTS = "results.json"
 
@@ -174,11 +174,24 @@ def lid_table(results: Mapping[str, Any]) -> str:
     lines = ["| test set | utts | LID accuracy (%) | WER auto (%) | WER oracle language (%) |", "|---|---|---|---|---|"]
     for r in results["rows"]:
         lines.append(f"| {r['test']} | {r['utts']} | {r['accuracy']:.1f} | {r['wer_auto']:.1f} | {r['wer_oracle']:.1f} |")
-    lines.append(f"| all | {sum(r['utts'] for r in results['rows'])} | {results['accuracy']:.1f} | | |")
+    for kind, (n, acc) in accuracy_by_kind(results).items():
+        lines.append(f"| all {kind} | {n} | {acc:.1f} | | |")
     lines += ["", "| true \\ chosen | " + " | ".join(langs) + " |", "|---|" + "---|" * len(langs)]
     for r in results["rows"]:
         lines.append(f"| {r['test']} | " + " | ".join(str(r["confusion"].get(x, 0)) for x in langs) + " |")
     return "\n".join(lines)
+
+
+def accuracy_by_kind(results: Mapping[str, Any]) -> dict[str, tuple[int, float]]:
+    """Pooled LID accuracy per kind of test set: ``{kind: (utts, accuracy %)}``; a test set named after its
+    language is ``"synthetic"``, ``"<lang>-<kind>"`` is ``kind`` (e.g. ``"asterisk"``: real recordings)."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for r in results["rows"]:
+        kind = r["test"].partition("-")[2] if r["test"] != r["lang"] else "synthetic"
+        groups.setdefault(kind or "synthetic", []).append(r)
+    return {kind: (sum(r["utts"] for r in rows),
+                   round(sum(r["accuracy"] * r["utts"] for r in rows) / max(sum(r["utts"] for r in rows), 1), 2))
+            for kind, rows in groups.items()}
 
 
 def plot_confusion(results: Mapping[str, Any], path: str | os.PathLike) -> None:
@@ -202,7 +215,8 @@ def plot_confusion(results: Mapping[str, Any], path: str | os.PathLike) -> None:
                     fontsize=8)
     ax.set_xlabel("language chosen")
     ax.set_ylabel("test set")
-    ax.set_title(f"language ID: {results['accuracy']:.1f} % right")
+    kinds = ", ".join(f"{kind} {acc:.0f} %" for kind, (_, acc) in accuracy_by_kind(results).items())
+    ax.set_title(f"language ID right: {kinds}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
