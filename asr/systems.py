@@ -282,8 +282,9 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
             (:class:`asr.decoding.ctc_lid.LanguageIdTranscriber`).
         n_best: hypotheses per waveform in ``Hypothesis.alternatives`` (CTC with a beam or an LM;
             greedy decoding becomes a beam of ``n_best``).
-        hotwords: word -> boost per character, for CTC prefix beam search (greedy becomes a beam of
-            8; not with an LM yet).
+        hotwords: word -> boost per character: CTC prefix beam search (greedy becomes a beam of 8)
+            or the lexicon + LM search (added to its lexicon, a unigram bonus); hybrid: added to the
+            lexicon (G2P for new words), the same bonus at the word's end.
         backend: ``torch``; CTC also ``onnx`` / ``onnx-int8`` (the directory's exported
             ``model.onnx`` / ``model.int8.onnx`` in onnxruntime).
 
@@ -295,7 +296,7 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
     d = Path(model_dir)
     system = system_of(d)
     auto = language == "auto"  # asr.decoding.ctc_lid.AUTO: the model's language-ID head picks
-    if system == "ctc" and beam is None and lm is None and not hotwords and not auto:  # as the directory was measured
+    if system == "ctc" and beam is None and lm is None and not auto:  # the search the directory was measured with
         saved = ctc_decoding(d, language)
         if saved is not None:
             beam, lm = saved["beam"], saved["lm"]
@@ -374,9 +375,7 @@ def _load_hybrid(model_dir: Path, device: str, beam: float | None, lm: str | Non
 
     if backend != "torch":
         raise ValueError(f"backend {backend!r}: the hybrid system runs in torch only (ONNX export: CTC models)")
-    if hotwords:
-        raise ValueError("hotwords: the hybrid search has no biasing yet (CTC models take hotwords)")
-    return HybridRecognizer(model_dir, device, lm=lm, mode=mode, n_best=n_best,
+    return HybridRecognizer(model_dir, device, lm=lm, mode=mode, n_best=n_best, hotwords=hotwords,
                             beam=None if beam is None else float(beam), lm_weight=lm_weight, word_penalty=word_score)
 
 
@@ -392,9 +391,7 @@ def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, 
     beam_size = max(int(beam or 1), n_best if n_best > 1 and lm is None else 1, 8 if hotwords else 1)
     name, decoder_options = choose_decoder(beam_size, lm, 1.0 if lm_weight is None else lm_weight, word_score or 0.0)
     if hotwords:
-        if name != "beam":
-            raise ValueError("hotwords: CTC prefix beam search only so far (not with an LM)")
-        decoder_options["hotwords"] = dict(hotwords)
+        decoder_options["hotwords"] = dict(hotwords)  # prefix beam search or the lexicon + LM search
     if name == "lexicon" and n_best > 1:
         decoder_options["nbest"] = n_best
     return Transcriber(model_dir, device=device, decoder=name, lang=language, n_best=n_best, backend=backend,

@@ -150,5 +150,23 @@ def test_a_hotword_is_boosted_into_the_output(models):
     assert target in boosted.split() and target not in plain.split(), (plain, boosted)
     mild = asr.load(models["ctc"], beam=8, hotwords={target: 0.0}).transcribe(x).text
     assert mild == plain  # no boost, no change
-    with pytest.raises(ValueError, match="hotwords"):
-        asr.load(models["hybrid"], hotwords="cat")
+
+
+def test_hotwords_with_the_lexicon_lm_search_and_the_hybrid_search(models, tmp_path):
+    from asr.text.lm import train_ngram
+
+    x = make_tone(2.0, seed=7)
+    train_ngram([["abc", "def"], ["def", "abc"]], 2).to_arpa(tmp_path / "lm.arpa")  # "ghi" is not in the LM
+    plain = asr.load(models["ctc"], lm=tmp_path / "lm.arpa", beam=8).transcribe(x).text
+    assert "ghi" not in plain.split()  # outside the lexicon: never output
+    boosted = asr.load(models["ctc"], lm=tmp_path / "lm.arpa", beam=8, hotwords="ghi:8").transcribe(x).text
+    assert "ghi" in boosted.split(), (plain, boosted)
+    same = asr.load(models["ctc"], lm=tmp_path / "lm.arpa", beam=8, hotwords="ghi:0").transcribe(x).text
+    assert "ghi" not in same.split()  # in the lexicon now, but not boosted: the LM's <unk> keeps it out
+
+    hyb_plain = asr.load(models["hybrid"]).transcribe(x).text.split()
+    target = "dog" if hyb_plain.count("dog") <= hyb_plain.count("cat") else "cat"
+    hyb = asr.load(models["hybrid"], hotwords=f"{target}:20").transcribe(x).text.split()
+    assert hyb.count(target) > hyb_plain.count(target), (hyb_plain, hyb)
+    with pytest.raises(ValueError, match="phones this model does not have"):
+        asr.load(models["hybrid"], hotwords="zebra")

@@ -197,7 +197,8 @@ def add_transcribe_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
     parser.add_argument("--n-best", type=positive_int, default=1,
                         help="-f json lists up to N alternatives with scores (CTC: a beam of N without --lm; hybrid: its final tokens)")
     parser.add_argument("--hotwords", default=None, metavar="WORD[:BOOST],...",
-                        help="CTC: favour these words in the beam search (boost per character, default 0.5)")
+                        help="favour these words (boost per character, default 0.5): CTC beam or lexicon + LM search, "
+                             "hybrid search (words the lexicon lacks pronounced by espeak-ng)")
     parser.add_argument("--vad", choices=("auto", "silero", "energy"), default=None,
                         help="decode only the speech a voice activity detector finds (auto: silero-vad when "
                              "installed, else frame energy); default: every chunk whole")

@@ -27,10 +27,15 @@ from asr.decoding.types import distinct_texts
 from asr.registry import register
 from asr.text.tokenizer import Tokenizer
 
-__all__ = ["prefix_beam_search", "BeamDecoder", "HotwordBias", "parse_hotwords"]
+__all__ = ["LM_BOOST_SCALE", "prefix_beam_search", "BeamDecoder", "HotwordBias", "parse_hotwords"]
 
 NEG_INF = -math.inf
 DEFAULT_BOOST = 0.5  # per character: recall 11 -> 67 % on sw, WER elsewhere unchanged (tools/bench_hotwords.py)
+# Searches with a word LM (the CTC lexicon + LM search, the hybrid search) add boost * LM_BOOST_SCALE per
+# character: tools/bench_hotwords.py on the default preset's six synth test sets, effective 0.25: CTC lexicon
+# recall 0 -> 55 % at +1.6 % relative WER elsewhere, hybrid 70 -> 78 % at +1.7 %; effective 0.5 costs
+# +12 % (CTC) and +84 % (hybrid) relative WER.
+LM_BOOST_SCALE = 0.5
 
 
 def _logaddexp(a: float, b: float) -> float:

@@ -36,10 +36,12 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from asr.decoding.ctc_beam import LM_BOOST_SCALE
 from asr.decoding.types import WordSpan, distinct_texts
 from asr.errors import InputError, text_lines
 from asr.registry import register
@@ -145,6 +147,11 @@ class LexiconDecoder:
         sil_score: added per silence frame.
         nbest: hypotheses returned per utterance by :meth:`decode`.
         log_add: merge equal hypotheses by log-add instead of max.
+        hotwords: word -> boost per character (:func:`asr.decoding.ctc_beam.parse_hotwords`): each
+            is added to the lexicon (spelled by the tokenizer, so words the LM never saw can be
+            output; the LM gives them its ``<unk>`` probability) and its LM score gains
+            ``boost * LM_BOOST_SCALE * len(word)`` (the lexicon trie's look-ahead too), as a unigram
+            bonus. Needs an LM.
     """
 
     def __init__(
@@ -161,6 +168,7 @@ class LexiconDecoder:
         sil_score: float = 0.0,
         nbest: int = 1,
         log_add: bool = False,
+        hotwords: dict[str, float] | None = None,
     ):
         from torchaudio.models.decoder import ctc_decoder
 
@@ -172,7 +180,14 @@ class LexiconDecoder:
             else:
                 raise ValueError(f"give words= for a binary LM ({lm}); only ARPA files list their words")
         self.tokenizer = tokenizer
+        hotwords = dict(hotwords or {})
+        if hotwords and lm is None:
+            raise ValueError("hotwords with the lexicon decoder need an LM (the bonus rides on its word scores)")
+        words = list(dict.fromkeys([*words, *hotwords]))
         self.lexicon = spell_words(words, tokenizer)
+        unspelled = sorted(w for w in hotwords if w not in self.lexicon)
+        if unspelled:
+            raise ValueError(f"hotwords {unspelled}: not spelled by the model's units")
         if not self.lexicon:
             raise ValueError("no word of the vocabulary can be spelled with this tokenizer")
         tokens = tokenizer.tokens
@@ -183,10 +198,14 @@ class LexiconDecoder:
                 "".join(f"{w} {' '.join(s)}\n" for w, s in self.lexicon.items()), encoding="utf-8"
             )
             try:
+                lm_arg: Any = None if lm is None else str(lm)
+                if hotwords:
+                    lm_arg = _boosted_lm(str(lm), lexicon_file, {w: b * LM_BOOST_SCALE * len(w) / lm_weight if lm_weight else 0.0
+                                                                 for w, b in hotwords.items()})
                 self._decoder = ctc_decoder(
                     lexicon=str(lexicon_file),
                     tokens=list(tokens),
-                    lm=None if lm is None else str(lm),
+                    lm=lm_arg,
                     nbest=nbest,
                     beam_size=beam_size,
                     beam_size_token=beam_size_token,
@@ -253,6 +272,31 @@ class LexiconDecoder:
     def nbest(self, log_probs: Tensor, lengths: Tensor | None = None) -> list[list[tuple[str, float]]]:
         """``B`` lists of up to ``nbest`` ``(text, search score)``, best first, distinct texts."""
         return [distinct_texts((h.text, h.score) for h in hyps) for hyps in self.decode(log_probs, lengths)]
+
+
+def _boosted_lm(lm: str, lexicon_file: Path, bonus: dict[str, float]) -> Any:
+    """KenLM over the lexicon's word dictionary with ``bonus[word]`` added to the word's score (before
+    ``lm_weight``): a :class:`torchaudio.models.decoder.CTCDecoderLM` that hands KenLM's own states on."""
+    from flashlight.lib.text.decoder.kenlm import KenLM
+    from flashlight.lib.text.dictionary import create_word_dict, load_words
+    from torchaudio.models.decoder import CTCDecoderLM
+
+    word_dict = create_word_dict(load_words(str(lexicon_file)))  # the dictionary ctc_decoder builds too
+    kenlm = KenLM(lm, word_dict)
+    extra = {word_dict.get_index(w): b for w, b in bonus.items()}
+
+    class BoostedLM(CTCDecoderLM):
+        def start(self, start_with_nothing: bool) -> Any:
+            return kenlm.start(start_with_nothing)
+
+        def score(self, state: Any, usr_token_idx: int) -> tuple[Any, float]:
+            nxt, s = kenlm.score(state, usr_token_idx)
+            return nxt, s + extra.get(usr_token_idx, 0.0)
+
+        def finish(self, state: Any) -> tuple[Any, float]:
+            return kenlm.finish(state)
+
+    return BoostedLM()
 
 
 # ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,13 +31,15 @@ import torch
 from torch import Tensor
 
 from asr.data.manifest import Utterance
+from asr.decoding.ctc_beam import LM_BOOST_SCALE
 from asr.decoding.hybrid_search import DecoderConfig, HybridDecoder, LexiconTree, phone_loop_lexicon
 from asr.decoding.types import Hypothesis, WordSpan
-from asr.models.hybrid import HybridModel, load_hybrid
+from asr.models.hybrid import HybridModel, load_hybrid, usable_lexicon
+from asr.text.lexicon import Lexicon
 from asr.text.g2p import g2p
 from asr.text.normalize import normalize
 
-__all__ = ["MODES", "HybridRecognizer", "decoder_config", "phone_references"]
+__all__ = ["MODES", "HybridRecognizer", "decoder_config", "phone_references", "with_hotwords"]
 
 MODES = ("word", "phone")
 
@@ -60,13 +62,17 @@ class HybridRecognizer:
         mode: ``"word"`` or ``"phone"``.
         n_best: ``Hypothesis.alternatives`` of up to this many distinct word sequences (the search's
             final tokens: :meth:`~asr.decoding.hybrid_search.HybridDecoder.decode`).
+        hotwords: word -> boost per character (word mode): words the lexicon lacks are pronounced
+            by espeak-ng (:func:`asr.text.g2p.g2p` in the model's language) and added; each gains
+            ``boost * LM_BOOST_SCALE * len(word)`` where it ends (and in the tree's LM look-ahead).
         **overrides: :class:`DecoderConfig` fields (``beam``, ``lm_weight``, ...; ``None`` keeps the model's).
     """
 
     system = "hybrid"
 
     def __init__(self, model: str | os.PathLike | HybridModel, device: str | torch.device = "cpu",
-                 lm: str | os.PathLike | None = None, mode: str = "word", n_best: int = 1, **overrides: Any):
+                 lm: str | os.PathLike | None = None, mode: str = "word", n_best: int = 1,
+                 hotwords: dict[str, float] | None = None, **overrides: Any):
         self.model = model if isinstance(model, HybridModel) else load_hybrid(model, lm)
         self.device = torch.device("cpu")
         self.n_best = n_best
@@ -74,11 +80,17 @@ class HybridRecognizer:
         self.decoder_name = mode
         self.cfg = decoder_config(self.model, mode, **overrides)
         m = self.model
+        bonus = {w: b * LM_BOOST_SCALE * len(w) for w, b in (hotwords or {}).items()}
+        if bonus and mode != "word":
+            raise ValueError("hotwords: word recognition only (not --mode phone)")
         if mode == "word":
-            tree, ngram = LexiconTree.build(m.lexicon, m.topo, m.lm), m.lm
+            lexicon = with_hotwords(m, bonus) if bonus else m.lexicon
+            lm_weight = self.cfg.lm_weight or 1.0
+            tree = LexiconTree.build(lexicon, m.topo, m.lm, {w: b / lm_weight for w, b in bonus.items()})
+            ngram = m.lm
         else:
             tree, ngram = LexiconTree.build(phone_loop_lexicon(m.topo.phones), m.topo, m.phone_lm), m.phone_lm
-        self.decoder = HybridDecoder(tree, ngram, self.cfg)
+        self.decoder = HybridDecoder(tree, ngram, self.cfg, bonus)
         self._word_pdfs: dict[str, np.ndarray] = {}
 
     def transcribe(self, wavs: Sequence[Tensor], with_times: bool = False) -> list[Hypothesis]:
@@ -121,6 +133,26 @@ class HybridRecognizer:
             pdfs = np.unique(np.concatenate([topo.pdfs(ph) for ph in phones])) if phones else np.zeros(0, np.int64)
             self._word_pdfs[word] = pdfs
         return float(np.clip(post[start:end][:, pdfs].sum(axis=1).mean(), 0.0, 1.0))
+
+
+def with_hotwords(model: HybridModel, hotwords: Iterable[str]) -> Lexicon:
+    """The model's lexicon plus the hotwords it lacks, pronounced by espeak-ng in the model's language.
+
+    Raises:
+        ValueError: a hotword whose pronunciation holds a phone the model does not have.
+    """
+    lexicon = Lexicon({w: model.lexicon.pronunciations(w) for w in model.lexicon})
+    new = [w for w in hotwords if w not in lexicon]
+    if new:
+        for w, phones in g2p(new, model.lang).items():
+            if phones:
+                lexicon.add(w, phones)
+    usable, lost = usable_lexicon(lexicon, model.topo.phones)
+    bad = sorted(set(lost) & set(new))
+    if bad or any(w not in usable for w in new):
+        raise ValueError(f"hotwords {bad or [w for w in new if w not in usable]}: espeak-ng pronounces them with "
+                         "phones this model does not have")
+    return usable
 
 
 def phone_references(model: HybridModel, utts: Sequence[Utterance]) -> dict[str, str]:

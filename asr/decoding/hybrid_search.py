@@ -123,7 +123,8 @@ class LexiconTree:
         return int(self.pdf.shape[0])
 
     @classmethod
-    def build(cls, lexicon: Lexicon, topo: HmmTopology, lm: NgramLM | None = None) -> LexiconTree:
+    def build(cls, lexicon: Lexicon, topo: HmmTopology, lm: NgramLM | None = None,
+              bonus: dict[str, float] | None = None) -> LexiconTree:
         """Build the tree of every pronunciation in ``lexicon``.
 
         Args:
@@ -132,6 +133,8 @@ class LexiconTree:
             lm: gives word ids (``lm.id(word)``, so out-of-vocabulary words
                 score as ``<unk>``) and unigram look-ahead probabilities;
                 ``None`` numbers words in lexicon order, no look-ahead.
+            bonus: word -> added to its unigram ln-probability in the look-ahead (hotwords: the
+                bonus :class:`HybridDecoder` adds at the word's end, divided by the LM weight).
         """
         # 1. the tree of phones: node 0 is the root; children keyed by phone id
         children: list[dict[int, int]] = [{}]
@@ -139,11 +142,15 @@ class LexiconTree:
         node_words: list[list[int]] = [[]]
         words: dict[int, str] = {}
         sil = topo.phone_id[SIL]
+        bonus = bonus or {}
+        word_bonus: dict[int, float] = {}
         for n, w in enumerate(lexicon):
             wid = lm.id(w) if lm is not None else n
             if wid in words and words[wid] != w:  # out of the LM's vocabulary: keep it distinct
                 wid = -2 - n
             words[wid] = w
+            if w in bonus:
+                word_bonus[wid] = bonus[w]
             for pron in lexicon.pronunciations(w):
                 node = 0
                 for p in pron:
@@ -201,7 +208,8 @@ class LexiconTree:
             for node in range(num_nodes - 1, 0, -1):  # children have larger ids than parents
                 for w in node_words[node]:
                     if w != SIL_WORD:
-                        best[node] = max(best[node], lm.log10_prob(w if w >= 0 else lm.unk, ()) * math.log(10))
+                        uni = lm.log10_prob(w if w >= 0 else lm.unk, ()) * math.log(10) + word_bonus.get(w, 0.0)
+                        best[node] = max(best[node], uni)
                 for c in children[node].values():
                     best[node] = max(best[node], best[c])
             best[sil_node] = 0.0
@@ -260,9 +268,14 @@ class DecodeResult:
 class HybridDecoder:
     """Frame-synchronous Viterbi beam search (see the module docstring)."""
 
-    def __init__(self, tree: LexiconTree, lm: NgramLM | None, cfg: DecoderConfig | None = None):
-        """Prepare scaled arc weights for ``tree`` under ``cfg``; ``lm=None`` decodes without an LM."""
+    def __init__(self, tree: LexiconTree, lm: NgramLM | None, cfg: DecoderConfig | None = None,
+                 bonus: dict[str, float] | None = None):
+        """Prepare scaled arc weights for ``tree`` under ``cfg``; ``lm=None`` decodes without an LM;
+        ``bonus``: word -> added to the score where the word ends (hotwords; build ``tree`` with
+        ``bonus / lm_weight`` so the look-ahead carries it too)."""
         self.tree = tree
+        ids = {w: i for i, w in tree.words.items()}
+        self.bonus = {ids[w]: float(b) for w, b in (bonus or {}).items() if w in ids}
         self.lm = lm
         self.cfg = cfg or DecoderConfig()
         c = self.cfg
@@ -277,12 +290,21 @@ class HybridDecoder:
         self.word_cnt = np.diff(t.word_ptr)
         self.root_w = self.lookahead[t.root_states]
         self.scorer = lm.scorer() if lm is not None else None
+        # the best hotword bonus of the words ending at each state: a token leaving the tree there has
+        # just dropped its look-ahead (which held the bonus), so the word-end beam must count it back
+        self.exit_bonus = np.zeros(t.num_states)
+        if self.bonus:
+            for state in np.flatnonzero(self.word_cnt):
+                ws = t.word_ids[t.word_ptr[state] : t.word_ptr[state + 1]]
+                self.exit_bonus[state] = max(self.bonus.get(int(w), 0.0) for w in ws)
 
     def _lm_batch(self, states: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Scaled LM scores (penalties included) and next LM states of ``words (n,)`` after ``states (n,)``."""
         c = self.cfg
         sil = words == SIL_WORD
         score = np.where(sil, c.sil_penalty, c.word_penalty)
+        if self.bonus:
+            score = score + np.array([self.bonus.get(int(w), 0.0) for w in words])
         if self.scorer is None:
             return score, states.copy()
         ids = np.where(words >= 0, words, self.lm.unk)
@@ -353,7 +375,7 @@ class HybridDecoder:
             # 4. word ends: leave the tree, apply the LM, record links
             ex = np.flatnonzero(self.word_cnt[st] > 0)
             ex_sc = sc[ex] + self.exit_w[st[ex]]
-            ok = ex_sc > best - c.beam
+            ok = ex_sc + self.exit_bonus[st[ex]] > best - c.beam
             ex, ex_sc = ex[ok], ex_sc[ok]
             wc = self.word_cnt[st[ex]]
             j = np.repeat(np.arange(ex.shape[0]), wc)
