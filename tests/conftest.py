@@ -75,3 +75,42 @@ def random_hybrid_model_dir(out: Path, words: dict[str, list[str]]) -> Path:
                         phone_lm=train_ngram([[p for pron in words.values() for p in pron]], 2), lang="en")
     save_hybrid(out, model)
     return out
+
+
+OVERFIT_TEXTS = ["hello world", "good morning", "thank you"]
+
+
+@pytest.fixture(scope="session")
+def overfit_ctc(tmp_path_factory):
+    """A tiny CTC model trained on three clean espeak-ng utterances (0.2 s of silence before, 0.6 s after, so
+    it knows silence too) until it knows them (~20 s):
+    ``(model_dir, [wav (S,)], texts)``. Tests copy the directory before writing into it."""
+    import dataclasses
+
+    from asr.audio import load_audio
+    from asr.data.manifest import Utterance, write_manifest
+    from asr.data.synth import Speaker, UttSpec, render
+    from asr.models.ctc import ModelConfig
+    from asr.text.tokenizer import CharTokenizer
+    from asr.train.config import TrainConfig
+    from asr.train.loop import train_ctc
+
+    root = tmp_path_factory.mktemp("overfit")
+    spk = Speaker(id="spk0", lang="en", voice="en-us+m3", pitch=50, pitch_range=50, speed=1.0, gain_db=-6.0)
+    utts = []
+    for i, text in enumerate(OVERFIT_TEXTS):
+        spec = UttSpec(id=f"u{i:02d}", lang="en", split="train", text=text, speaker=spk, speed=1.0, pitch=50,
+                       gain_db=-6.0, lead_s=0.2, tail_s=0.6, snr_db=None, noise_color=0.0, rt60_s=None, seed=i,
+                       wav_path=f"wav/u{i:02d}.wav")
+        r = render(spec, root / "corpus")
+        utts.append(Utterance(id=spec.id, audio=str(root / "corpus" / spec.wav_path), duration=r.duration,
+                              text=text, lang="en", speaker="spk0"))
+    write_manifest(root / "dev.jsonl", utts)
+    write_manifest(root / "train.jsonl", [dataclasses.replace(u, id=f"{u.id}-{k}") for k in range(10) for u in utts])
+    torch.manual_seed(0)
+    model_cfg = ModelConfig.preset("tiny", dropout=0.0, spec_freq_masks=0, spec_time_masks=0)
+    train_cfg = TrainConfig(epochs=20, max_batch_seconds=6.0, lr=3e-3, warmup_steps=10, schedule="constant",
+                            checkpoint_every=0, average_last=1, log_every=50, progress=False)
+    train_ctc(root / "train.jsonl", root / "dev.jsonl", root / "exp", model_cfg, train_cfg,
+              CharTokenizer.build(OVERFIT_TEXTS))
+    return root / "exp" / "model", [load_audio(u.audio) for u in utts], list(OVERFIT_TEXTS)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 import torch
 
@@ -12,37 +10,27 @@ pytest.importorskip("onnxscript", reason="onnxscript is not installed (pip insta
 pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install 'asr[onnx]')")
 
 import asr  # noqa: E402
-from asr.audio import load_audio  # noqa: E402
 from asr.cli import main  # noqa: E402
-from asr.data.manifest import write_manifest  # noqa: E402
 from asr.models.ctc import ModelConfig, load_model_dir  # noqa: E402
 from asr.models.onnx import ONNX_FILE, ONNX_INT8_FILE, OnnxCTC  # noqa: E402
 from asr.text.tokenizer import CharTokenizer  # noqa: E402
-from asr.train.config import TrainConfig  # noqa: E402
-from asr.train.loop import train_ctc  # noqa: E402
 
 from conftest import random_hybrid_model_dir  # noqa: E402
-from test_train_ctc import OVERFIT_TEXTS, render_corpus  # noqa: E402
+from conftest import OVERFIT_TEXTS  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A tiny CTC model that knows three real utterances, exported by ``asr export --format onnx --int8``."""
-    root = tmp_path_factory.mktemp("onnx")
-    torch.manual_seed(0)
-    utts = render_corpus(root / "corpus", OVERFIT_TEXTS, "u")
-    write_manifest(root / "dev.jsonl", utts)
-    write_manifest(root / "train.jsonl", [dataclasses.replace(u, id=f"{u.id}-{k}") for k in range(10) for u in utts])
-    model_cfg = ModelConfig.preset("tiny", dropout=0.0, spec_freq_masks=0, spec_time_masks=0)
-    train_cfg = TrainConfig(epochs=8, max_batch_seconds=3.0, lr=3e-3, warmup_steps=10, schedule="constant",
-                            checkpoint_every=0, average_last=1, log_every=50, progress=False)
-    train_ctc(root / "train.jsonl", root / "dev.jsonl", root / "exp", model_cfg, train_cfg,
-              CharTokenizer.build(OVERFIT_TEXTS))
-    model_dir = root / "exp" / "model"
+def trained(overfit_ctc, tmp_path_factory):
+    """The overfit tiny CTC model (conftest), copied and exported by ``asr export --format onnx --int8``."""
+    import shutil
+
+    src, wavs, _ = overfit_ctc
+    model_dir = tmp_path_factory.mktemp("onnx") / "model"
+    shutil.copytree(src, model_dir)
     assert main(["export", str(model_dir), "--format", "onnx", "--int8"]) == 0  # checked against eager inside
-    return model_dir, [load_audio(u.audio) for u in utts]
+    return model_dir, wavs
 
 
 def test_onnx_log_probs_match_torch_on_a_ragged_batch(trained):

@@ -323,39 +323,59 @@ class HybridDecoder:
         Returns:
             The best :class:`DecodeResult` (empty words if ``T == 0``).
         """
-        c, t = self.cfg, self.tree
-        finals: list[tuple[float, int]] = []
-        ll = np.asarray(loglikes, dtype=np.float64) * c.acoustic_scale
-        T = ll.shape[0]
-        S = t.num_states
-        start_lm = self.scorer.start if self.scorer is not None else 0
+        search = self.start()
+        search.advance(loglikes)
+        return search.finish(nbest)
+
+    def start(self) -> HybridSearch:
+        """A search fed frame by frame (streaming): :class:`HybridSearch`."""
+        return HybridSearch(self)
+
+
+class HybridSearch:
+    """The state of one utterance's search: ``advance`` with frames as they come, ``partial`` to read the
+    best path so far, ``finish`` at the end. ``HybridDecoder.decode`` is ``advance(all)`` then ``finish``,
+    so a stream fed the same frames in pieces ends with the same result."""
+
+    def __init__(self, decoder: HybridDecoder):
+        self.d = decoder
+        self.frame = 0
+        start_lm = decoder.scorer.start if decoder.scorer is not None else 0
         # word links: parallel lists of arrays, concatenated at the end
-        link_word: list[np.ndarray] = []
-        link_start: list[np.ndarray] = []
-        link_end: list[np.ndarray] = []
-        link_prev: list[np.ndarray] = []
-        num_links = 0
+        self.link_word: list[np.ndarray] = []
+        self.link_start: list[np.ndarray] = []
+        self.link_end: list[np.ndarray] = []
+        self.link_prev: list[np.ndarray] = []
+        self.num_links = 0
         # tokens in the tree: state, score, info = (LM state, word link, word start frame)
-        st = np.zeros(0, dtype=np.int64)
-        sc = np.zeros(0)
-        info = np.zeros((0, 3), dtype=np.int64)
+        self.st = np.zeros(0, dtype=np.int64)
+        self.sc = np.zeros(0)
+        self.info = np.zeros((0, 3), dtype=np.int64)
         # tokens at the root (between words), entering the tree on the next frame
-        r_sc = np.zeros(1)
-        r_info = np.array([[start_lm, -1, 0]], dtype=np.int64)
+        self.r_sc = np.zeros(1)
+        self.r_info = np.array([[start_lm, -1, 0]], dtype=np.int64)
+        # the last frame's word ends (score, LM state, link) before root recombination: finish reads them
+        self.ends = (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+    def advance(self, loglikes: np.ndarray) -> None:
+        """Search ``(n, num_pdfs)`` more frames of scaled log-likelihoods."""
+        d = self.d
+        c, t = d.cfg, d.tree
+        ll = np.asarray(loglikes, dtype=np.float64) * c.acoustic_scale  # (n, num_pdfs)
+        S = t.num_states
         root_states = t.root_states
         root_pdf = t.pdf[root_states]
-        final: tuple[float, int] | None = None
-
-        for frame in range(T):
-            llf = ll[frame]
+        st, sc, info, r_sc, r_info = self.st, self.sc, self.info, self.r_sc, self.r_info
+        for llf in ll:
+            frame = self.frame
             # 1. tree tokens along their arcs (self-loop, next state, children), plus emission
-            cnt = self.succ_cnt[st]
+            cnt = d.succ_cnt[st]
             tok = np.repeat(np.arange(st.shape[0]), cnt)
             e = np.repeat(t.succ_ptr[st] - (np.cumsum(cnt) - cnt), cnt) + np.arange(tok.shape[0])
             d_st = t.succ_dst[e]
-            d_sc = sc[tok] + self.succ_w[e] + llf[t.pdf[d_st]]
+            d_sc = sc[tok] + d.succ_w[e] + llf[t.pdf[d_st]]
             # 2. root tokens into the root's children: only the (token, child) pairs inside the beam
-            v = self.root_w + llf[root_pdf]  # (n_root,)
+            v = d.root_w + llf[root_pdf]  # (n_root,)
             best = max(d_sc.max() if d_sc.shape[0] else NEG_INF, r_sc.max() + v.max() if r_sc.shape[0] else NEG_INF)
             threshold = best - c.beam
             ri, ki = np.nonzero(r_sc[:, None] + v[None, :] > threshold)
@@ -373,37 +393,27 @@ class HybridDecoder:
                 first = first[np.argpartition(-n_sc[first], c.max_active - 1)[: c.max_active]]
             st, sc, info = n_st[first], n_sc[first], n_info[first]
             # 4. word ends: leave the tree, apply the LM, record links
-            ex = np.flatnonzero(self.word_cnt[st] > 0)
-            ex_sc = sc[ex] + self.exit_w[st[ex]]
-            ok = ex_sc + self.exit_bonus[st[ex]] > best - c.beam
+            ex = np.flatnonzero(d.word_cnt[st] > 0)
+            ex_sc = sc[ex] + d.exit_w[st[ex]]
+            ok = ex_sc + d.exit_bonus[st[ex]] > best - c.beam
             ex, ex_sc = ex[ok], ex_sc[ok]
-            wc = self.word_cnt[st[ex]]
+            wc = d.word_cnt[st[ex]]
             j = np.repeat(np.arange(ex.shape[0]), wc)
             words = t.word_ids[np.repeat(t.word_ptr[st[ex]] - (np.cumsum(wc) - wc), wc) + np.arange(j.shape[0])]
             src_info = info[ex[j]]
-            new_sc, new_lm = self._lm_batch(src_info[:, 0], words)
+            new_sc, new_lm = d._lm_batch(src_info[:, 0], words)
             new_sc += ex_sc[j]
             new_lk = src_info[:, 1].copy()
             is_word = words != SIL_WORD
             n_new = int(is_word.sum())
             if n_new:
-                new_lk[is_word] = np.arange(num_links, num_links + n_new)
-                link_word.append(words[is_word])
-                link_start.append(src_info[is_word, 2])
-                link_end.append(np.full(n_new, frame + 1, dtype=np.int64))
-                link_prev.append(src_info[is_word, 1])
-                num_links += n_new
-            if frame == T - 1:
-                if j.shape[0]:
-                    fin = new_sc
-                    if self.scorer is not None:
-                        fin = fin + c.lm_weight * self.scorer.advance_batch(new_lm, np.full_like(new_lm, self.lm.eos))[0]
-                    b = int(fin.argmax())
-                    final = (float(fin[b]), int(new_lk[b]))
-                    if nbest > 1:
-                        top = np.argsort(-fin, kind="stable")[: 4 * nbest]  # spare: several may share a text
-                        finals = [(float(fin[k]), int(new_lk[k])) for k in top]
-                break
+                new_lk[is_word] = np.arange(self.num_links, self.num_links + n_new)
+                self.link_word.append(words[is_word])
+                self.link_start.append(src_info[is_word, 2])
+                self.link_end.append(np.full(n_new, frame + 1, dtype=np.int64))
+                self.link_prev.append(src_info[is_word, 1])
+                self.num_links += n_new
+            self.ends = (new_sc, new_lm, new_lk)
             # 5. recombine root tokens per LM state (best first), word-end beam and limit
             order = np.lexsort((-new_sc, new_lm))
             ks = new_lm[order]
@@ -413,29 +423,65 @@ class HybridDecoder:
                 first = first[np.argpartition(-new_sc[first], c.max_word_ends - 1)[: c.max_word_ends]]
             r_sc = new_sc[first]
             r_info = np.stack([new_lm[first], new_lk[first], np.zeros_like(first)], 1)
+            self.frame += 1
+        self.st, self.sc, self.info, self.r_sc, self.r_info = st, sc, info, r_sc, r_info
 
+    def _links(self) -> tuple[np.ndarray, ...] | None:
+        if not self.num_links:
+            return None
+        return tuple(np.concatenate(x) for x in (self.link_word, self.link_start, self.link_end, self.link_prev))
+
+    def _result(self, link: int, score: float, alternatives: list[tuple[str, float]] | None = None) -> DecodeResult:
+        words_out, starts, ends = self._trace(self._links(), link)
+        return DecodeResult(words_out, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), score,
+                            self.frame, alternatives or [])
+
+    def _trace(self, links: tuple[np.ndarray, ...] | None, link: int) -> tuple[list[str], list[int], list[int]]:
+        words_out, starts, ends = [], [], []
+        while links is not None and link >= 0:
+            lw, ls, le, lp = links
+            words_out.append(self.d.tree.words[int(lw[link])])
+            starts.append(int(ls[link]))
+            ends.append(int(le[link]))
+            link = int(lp[link])
+        return words_out[::-1], starts[::-1], ends[::-1]
+
+    def partial(self) -> DecodeResult:
+        """The words completed on the best path so far (the best token in the tree or between words)."""
+        cands = [(float(x), int(k)) for x, k in zip(self.r_sc, self.r_info[:, 1])]
+        if self.sc.shape[0]:
+            b = int(self.sc.argmax())
+            cands.append((float(self.sc[b]), int(self.info[b, 1])))
+        if not cands or self.frame == 0:
+            return self._result(-1, 0.0)
+        score, link = max(cands)
+        return self._result(link, score)
+
+    def finish(self, nbest: int = 1) -> DecodeResult:
+        """The final result: the best token ending a word at the last frame, plus the LM's end of sentence
+        (with ``nbest``: up to that many distinct word sequences in ``alternatives``)."""
+        d, c = self.d, self.d.cfg
+        new_sc, new_lm, new_lk = self.ends
+        final: tuple[float, int] | None = None
+        finals: list[tuple[float, int]] = []
+        if self.frame and new_sc.shape[0]:
+            fin = new_sc
+            if d.scorer is not None:
+                fin = fin + c.lm_weight * d.scorer.advance_batch(new_lm, np.full_like(new_lm, d.lm.eos))[0]
+            b = int(fin.argmax())
+            final = (float(fin[b]), int(new_lk[b]))
+            if nbest > 1:
+                top = np.argsort(-fin, kind="stable")[: 4 * nbest]  # spare: several may share a text
+                finals = [(float(fin[k]), int(new_lk[k])) for k in top]
         if final is None:  # nothing ends a word at the last frame: take the best partial path
-            if T == 0 or sc.shape[0] == 0:
-                return DecodeResult([], np.zeros(0, np.int64), np.zeros(0, np.int64), 0.0, T)
-            b = int(sc.argmax())
-            final = (float(sc[b]), int(info[b, 1]))
+            if self.frame == 0 or self.sc.shape[0] == 0:
+                return DecodeResult([], np.zeros(0, np.int64), np.zeros(0, np.int64), 0.0, self.frame)
+            b = int(self.sc.argmax())
+            final = (float(self.sc[b]), int(self.info[b, 1]))
         score, link = final
-        links = tuple(np.concatenate(x) for x in (link_word, link_start, link_end, link_prev)) if num_links else None
-
-        def trace(link: int) -> tuple[list[str], list[int], list[int]]:
-            words_out, starts, ends = [], [], []
-            while links is not None and link >= 0:
-                lw, ls, le, lp = links
-                words_out.append(t.words[int(lw[link])])
-                starts.append(int(ls[link]))
-                ends.append(int(le[link]))
-                link = int(lp[link])
-            return words_out[::-1], starts[::-1], ends[::-1]
-
-        words_out, starts, ends = trace(link)
         alternatives = []
         if nbest > 1:
-            scored = [(" ".join(trace(k)[0]), sc_k) for sc_k, k in (finals or [final])]
+            links = self._links()
+            scored = [(" ".join(self._trace(links, k)[0]), sc_k) for sc_k, k in (finals or [final])]
             alternatives = distinct_texts(scored)[:nbest]
-        return DecodeResult(words_out, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), score, T,
-                            alternatives)
+        return self._result(link, score, alternatives)

@@ -1,0 +1,296 @@
+"""Streaming recognition for both systems: audio fed as it arrives, partial results, endpoints.
+
+:func:`open_stream` wraps a loaded recognizer (:class:`asr.decoding.hybrid.HybridRecognizer` or
+:class:`asr.decoding.ctc.Transcriber`) in a :class:`Stream` (the
+:class:`~asr.decoding.types.StreamingRecognizer` protocol): ``accept`` samples, read ``partial``,
+``finalize``. Every ``chunk_s`` of new audio the network's output frames that no later audio can
+change any more are computed and searched:
+
+* **hybrid**: the token-passing search is frame-synchronous and kept between chunks
+  (:class:`~asr.decoding.hybrid_search.HybridSearch`); each chunk's scaled log-likelihoods are
+  computed over the utterance so far (MFCC, deltas and per-utterance CMVN of the audio received:
+  the only part that differs from offline decoding) with the TDNN's and the deltas' right context
+  (``lookahead`` frames, 140 ms) held back until more audio arrives;
+* **CTC**: the encoder runs on a window of the last ``left_s`` seconds plus the new chunk; the
+  window's frames older than ``lookahead_s`` are kept (a Conformer trained on whole utterances sees
+  less context than offline: the streaming WER pays for it), and partials re-run the search on
+  every frame kept (greedy, prefix beam or lexicon + LM, as offline). With ``chunk_s`` longer than
+  the utterance the stream computes everything at ``finalize`` and equals offline decoding.
+
+**Endpointing** (the rules of Kaldi's and sherpa's online decoders): an utterance ends after
+``rule1_silence_s`` of trailing silence with nothing decoded, ``rule2_silence_s`` after a word, or
+once it is ``max_utterance_s`` long; :meth:`Stream.endpoint` says so, and the caller finalizes
+and resets. Trailing silence is read off the search: frames since the best path's last word ended
+(hybrid), or since its last non-blank frame (CTC).
+
+Usage::
+
+    stream = open_stream(asr.load("exp/synth/ctc/model").engine, chunk_s=0.32)
+    for block in blocks:                        # (S,) float32 at 16 kHz
+        stream.accept(block)
+        print(stream.partial().text)
+        if stream.endpoint():
+            print("final:", stream.finalize().text)
+            stream.reset()
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from asr.audio import SAMPLE_RATE
+from asr.decoding.types import Hypothesis, WordSpan
+
+__all__ = ["EndpointConfig", "Stream", "HybridStream", "CTCStream", "open_stream"]
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """When an utterance ends (seconds): trailing silence with nothing decoded (rule 1), after a
+    word (rule 2), or its length (rule 3). Kaldi's defaults are 5 / 0.5-2 / 20; sherpa-onnx's 2.4 / 1.2 / 20."""
+
+    rule1_silence_s: float = 2.4
+    rule2_silence_s: float = 0.8
+    max_utterance_s: float = 20.0
+
+
+class Stream:
+    """What both systems' streams share: the audio buffer, chunking, endpointing.
+
+    Attributes:
+        samples: samples received in this utterance.
+        decoded_s: seconds of audio whose frames have been searched.
+    """
+
+    system = ""
+
+    def __init__(self, engine: Any, chunk_s: float = 0.32, endpoint: EndpointConfig | None = None):
+        if chunk_s <= 0:
+            raise ValueError(f"chunk_s {chunk_s}: must be positive")
+        self.engine = engine
+        self.chunk = int(chunk_s * SAMPLE_RATE)
+        self.endpoint_cfg = endpoint or EndpointConfig()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the utterance (the model and search set-up are kept)."""
+        self.audio: list[Tensor] = []
+        self.samples = 0
+        self.pending = 0  # samples received since the last update
+        self._partial = Hypothesis("")
+        self._dirty = False
+        self._begin()
+
+    def _begin(self) -> None:  # per-system state
+        raise NotImplementedError
+
+    def _wav(self) -> Tensor:
+        if len(self.audio) > 1:
+            self.audio = [torch.cat(self.audio)]
+        return self.audio[0] if self.audio else torch.zeros(0)
+
+    def accept(self, samples: Tensor | np.ndarray) -> None:
+        """Feed ``(S,)`` more samples (16 kHz, float in [-1, 1]); the network runs once per ``chunk_s``."""
+        x = torch.as_tensor(np.asarray(samples, dtype=np.float32)).reshape(-1)
+        if x.numel() == 0:
+            return
+        self.audio.append(x)
+        self.samples += x.numel()
+        self.pending += x.numel()
+        if self.pending >= self.chunk:
+            self.pending = 0
+            self._update(final=False)
+            self._dirty = True
+
+    def partial(self) -> Hypothesis:
+        """The best hypothesis of the audio searched so far (words with times and confidence)."""
+        if self._dirty:
+            self._partial = self._read_partial()
+            self._dirty = False
+        return self._partial
+
+    def finalize(self) -> Hypothesis:
+        """Search what is left (look-ahead included) and return the utterance's final hypothesis."""
+        self._update(final=True)
+        return self._read_final()
+
+    def endpoint(self) -> bool:
+        """Whether the utterance has ended by the endpoint rules (see :class:`EndpointConfig`)."""
+        cfg = self.endpoint_cfg
+        if self.samples >= cfg.max_utterance_s * SAMPLE_RATE:
+            return True
+        silence = self.trailing_silence()
+        has_words = bool(self.partial().text)
+        return silence >= (cfg.rule2_silence_s if has_words else cfg.rule1_silence_s)
+
+    @property
+    def decoded_s(self) -> float:
+        raise NotImplementedError
+
+    def trailing_silence(self) -> float:
+        """Seconds since the best path's last word (or since the start when it has none)."""
+        raise NotImplementedError
+
+    def _update(self, final: bool) -> None:
+        raise NotImplementedError
+
+    def _read_partial(self) -> Hypothesis:
+        raise NotImplementedError
+
+    def _read_final(self) -> Hypothesis:
+        raise NotImplementedError
+
+
+class HybridStream(Stream):
+    """The hybrid system's stream (see the module docstring); ``engine``: a :class:`HybridRecognizer`.
+
+    Args:
+        warmup_s: while the utterance is shorter than this, every chunk searches it again from its
+            start: its first frames' per-utterance CMVN, computed on a fraction of a second, would
+            turn leading silence into words (afterwards the statistics move little and the search
+            goes on frame by frame).
+    """
+
+    system = "hybrid"
+
+    def __init__(self, engine: Any, chunk_s: float = 0.32, endpoint: EndpointConfig | None = None,
+                 warmup_s: float = 3.0):
+        self.warmup_s = warmup_s
+        super().__init__(engine, chunk_s, endpoint)
+
+    def _begin(self) -> None:
+        m = self.engine.model
+        self.search = self.engine.decoder.start()
+        self.frames = 0  # frames searched
+        fcfg = m.extractor.cfg
+        self.lookahead = int(m.classifier.context) + fcfg.deltas * fcfg.delta_window  # frames held back
+        self.left = int(m.classifier.context)  # frames of context recomputed before the first new frame
+        self.loglikes: list[np.ndarray] = []  # kept for word confidences
+
+    @property
+    def decoded_s(self) -> float:
+        return self.frames * self.engine.model.frame_shift
+
+    def _update(self, final: bool) -> None:
+        m = self.engine.model
+        wav = self._wav()
+        if wav.numel() == 0:
+            return
+        if self.frames and self.samples < self.warmup_s * SAMPLE_RATE:  # search again from the start
+            self.search, self.frames, self.loglikes = self.engine.decoder.start(), 0, []
+        with torch.no_grad():
+            feats, _ = m.extractor(wav)  # (1, T, F): utterance CMVN of what has arrived
+            T = feats.shape[1]
+            end = T if final else T - self.lookahead
+            if end <= self.frames:
+                return
+            lo = max(0, self.frames - self.left)
+            from asr.models.frame_classifier import scaled_loglikes
+
+            ll = scaled_loglikes(m.classifier, feats[0, lo:], m.log_prior, m.prior_scale).numpy()
+        new = ll[self.frames - lo : end - lo]
+        self.search.advance(new)
+        self.loglikes.append(new)
+        self.frames = end
+
+    def _words(self, result: Any) -> tuple[WordSpan, ...]:
+        ll = np.concatenate(self.loglikes) if self.loglikes else np.zeros((0, 1))
+        post = self.engine.posteriors(ll) if ll.shape[0] else ll
+        shift = self.engine.model.frame_shift
+        return tuple(WordSpan(w, round(a * shift, 3), round(b * shift, 3),
+                              math.log(max(self.engine.word_confidence(post, w, a, b), 1e-10)))
+                     for w, a, b in zip(result.words, result.starts, result.ends))
+
+    def _read_partial(self) -> Hypothesis:
+        result = self.search.partial()
+        return Hypothesis(result.text, self._words(result))
+
+    def _read_final(self) -> Hypothesis:
+        result = self.search.finish()
+        return Hypothesis(result.text, self._words(result))
+
+    def trailing_silence(self) -> float:
+        result = self.search.partial()
+        last = int(result.ends[-1]) if len(result.ends) else 0
+        return (self.frames - last) * self.engine.model.frame_shift
+
+
+class CTCStream(Stream):
+    """The CTC system's stream (see the module docstring); ``engine``: a :class:`~asr.decoding.ctc.Transcriber`.
+
+    Args:
+        left_s: seconds of audio before the new chunk the encoder sees again (``None``: all of it).
+        lookahead_s: the newest frames of a window are recomputed with the next chunk, not kept.
+    """
+
+    system = "ctc"
+
+    def __init__(self, engine: Any, chunk_s: float = 0.32, endpoint: EndpointConfig | None = None,
+                 left_s: float | None = 4.0, lookahead_s: float = 0.32):
+        self.left_s, self.lookahead_s = left_s, lookahead_s
+        super().__init__(engine, chunk_s, endpoint)
+
+    def _begin(self) -> None:
+        self.lp: list[Tensor] = []  # kept frames, (n, V) each
+        self.frames = 0
+        self.stride = int(round(self.engine.frame_shift_s * SAMPLE_RATE))  # samples per output frame
+
+    @property
+    def decoded_s(self) -> float:
+        return self.frames * self.engine.frame_shift_s
+
+    def _update(self, final: bool) -> None:
+        wav = self._wav()
+        if wav.numel() == 0:
+            return
+        start_frame = 0  # left_s None: the whole utterance again
+        if self.left_s is not None:
+            start_frame = max(0, self.frames - int(self.left_s * SAMPLE_RATE) // self.stride)
+        lp, n = self.engine.log_probs([wav[start_frame * self.stride :]])  # (1, T', V)
+        lp = lp[0, : int(n[0])].float().cpu()
+        total = start_frame + lp.shape[0]
+        end = total if final else total - int(math.ceil(self.lookahead_s / self.engine.frame_shift_s))
+        if end > self.frames:
+            self.lp.append(lp[self.frames - start_frame : end - start_frame])
+            self.frames = end
+
+    def _decode(self) -> Hypothesis:
+        if not self.frames:
+            return Hypothesis("")
+        lp = torch.cat(self.lp)[None]  # (1, T, V)
+        return self.engine.decode(lp, torch.tensor([lp.shape[1]]), [self.samples / SAMPLE_RATE], with_times=True)[0]
+
+    def _read_partial(self) -> Hypothesis:
+        return self._decode()
+
+    def _read_final(self) -> Hypothesis:
+        return self._decode()
+
+    def trailing_silence(self) -> float:
+        if not self.frames:
+            return 0.0
+        lp = torch.cat(self.lp)
+        self.lp = [lp]
+        nonblank = torch.nonzero(lp.argmax(-1) != self.engine.tokenizer.blank_id)
+        last = int(nonblank[-1]) + 1 if nonblank.numel() else 0
+        return (self.frames - last) * self.engine.frame_shift_s
+
+
+def open_stream(engine: Any, chunk_s: float = 0.32, endpoint: EndpointConfig | None = None, **options: Any) -> Stream:
+    """A :class:`Stream` over a loaded recognizer of either system (``options``: :class:`CTCStream`'s
+    ``left_s`` / ``lookahead_s``, :class:`HybridStream`'s ``warmup_s``).
+
+    Raises:
+        ValueError: a recognizer that cannot stream (a language-ID model, an ONNX backend is fine).
+    """
+    if getattr(engine, "system", "") == "hybrid":
+        return HybridStream(engine, chunk_s, endpoint, **options)
+    if not hasattr(engine, "decode") or not hasattr(engine, "tokenizer"):
+        raise ValueError(f"{type(engine).__name__}: streaming needs a one-language CTC or a hybrid model")
+    return CTCStream(engine, chunk_s, endpoint, **options)
