@@ -26,6 +26,7 @@ from asr.errors import InputError
 SAMPLE_RATE = 16000  # Hz: the rate every model in asr works at
 
 __all__ = [
+    "decode_audio",
     "SAMPLE_RATE",
     "AudioError",
     "AudioInfo",
@@ -183,6 +184,28 @@ def load_audio(
     if sample_rate is not None and sr != sample_rate:
         wav = resample(wav, sr, sample_rate)
     return wav.contiguous()
+
+
+def decode_audio(data: bytes, name: str = "<upload>", sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
+    """Audio file bytes in memory (any format soundfile reads) -> ``(S,)`` float32 mono at ``sample_rate``.
+
+    Raises:
+        AudioError: empty, undecodable, or non-finite audio (``name`` is what the message calls it).
+    """
+    import io
+
+    if not data:
+        raise AudioError(name, "empty file")
+    try:
+        samples, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except Exception as e:
+        raise AudioError(name, f"cannot decode audio ({e})") from None
+    if samples.shape[0] == 0:
+        raise AudioError(name, "no audio samples")
+    if not np.isfinite(samples).all():
+        raise AudioError(name, "audio holds NaN or infinite samples")
+    wav = to_mono(torch.from_numpy(np.ascontiguousarray(samples)))
+    return (resample(wav, sr, sample_rate) if sr != sample_rate else wav).contiguous()
 
 
 def save_audio(

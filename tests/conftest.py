@@ -82,8 +82,8 @@ OVERFIT_TEXTS = ["hello world", "good morning", "thank you"]
 
 @pytest.fixture(scope="session")
 def overfit_ctc(tmp_path_factory):
-    """A tiny CTC model trained on three clean espeak-ng utterances (0.2 s of silence before, 0.6 s after, so
-    it knows silence too) until it knows them (~20 s):
+    """A tiny CTC model trained on three clean espeak-ng utterances (0.2 s of silence before, 0.6 or 2 s
+    after, so that it knows silence too) until it knows them (~25 s):
     ``(model_dir, [wav (S,)], texts)``. Tests copy the directory before writing into it."""
     import dataclasses
 
@@ -97,16 +97,18 @@ def overfit_ctc(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("overfit")
     spk = Speaker(id="spk0", lang="en", voice="en-us+m3", pitch=50, pitch_range=50, speed=1.0, gain_db=-6.0)
-    utts = []
-    for i, text in enumerate(OVERFIT_TEXTS):
-        spec = UttSpec(id=f"u{i:02d}", lang="en", split="train", text=text, speaker=spk, speed=1.0, pitch=50,
-                       gain_db=-6.0, lead_s=0.2, tail_s=0.6, snr_db=None, noise_color=0.0, rt60_s=None, seed=i,
-                       wav_path=f"wav/u{i:02d}.wav")
-        r = render(spec, root / "corpus")
-        utts.append(Utterance(id=spec.id, audio=str(root / "corpus" / spec.wav_path), duration=r.duration,
-                              text=text, lang="en", speaker="spk0"))
+    utts, long = [], []
+    for tail, out in ((0.6, utts), (2.0, long)):  # the long tails teach it that silence is blank
+        for i, text in enumerate(OVERFIT_TEXTS):
+            uid = f"u{i:02d}" if tail < 1 else f"l{i:02d}"
+            spec = UttSpec(id=uid, lang="en", split="train", text=text, speaker=spk, speed=1.0, pitch=50,
+                           gain_db=-6.0, lead_s=0.2, tail_s=tail, snr_db=None, noise_color=0.0, rt60_s=None,
+                           seed=i, wav_path=f"wav/{uid}.wav")
+            r = render(spec, root / "corpus")
+            out.append(Utterance(id=uid, audio=str(root / "corpus" / spec.wav_path), duration=r.duration,
+                                 text=text, lang="en", speaker="spk0"))
     write_manifest(root / "dev.jsonl", utts)
-    write_manifest(root / "train.jsonl", [dataclasses.replace(u, id=f"{u.id}-{k}") for k in range(10) for u in utts])
+    write_manifest(root / "train.jsonl", [dataclasses.replace(u, id=f"{u.id}-{k}") for k in range(6) for u in utts + long])
     torch.manual_seed(0)
     model_cfg = ModelConfig.preset("tiny", dropout=0.0, spec_freq_masks=0, spec_time_masks=0)
     train_cfg = TrainConfig(epochs=20, max_batch_seconds=6.0, lr=3e-3, warmup_steps=10, schedule="constant",

@@ -68,7 +68,7 @@ def test_ctc_stream_with_one_chunk_is_offline_and_with_chunks_finds_the_words(ov
         chunked = open_stream(rec.engine, chunk_s=0.32, lookahead_s=0.64)
         partials = _feed(chunked, wav)
         final = chunked.finalize()  # the encoder saw 0.64 s of future, not all of it: close, maybe not equal
-        assert jiwer.cer(text, final.text) <= 0.2 and len(final.words) == len(text.split()), final.text
+        assert jiwer.cer(text, final.text) <= 0.3 and len(final.words) == len(text.split()), final.text
         assert any(partials)  # words show before the end
         assert all(w.end <= chunked.decoded_s + 1e-6 for w in chunked.partial().words)
         assert 0.0 < chunked.decoded_s <= wav.shape[0] / 16000

@@ -9,6 +9,7 @@ Usage:
     torchrun --nproc_per_node 2 -m asr train ...   (DDP)
     asr transcribe -m EXP/model a.wav b.flac dir/ - [-f txt|json|srt|vtt|tsv] [-o OUT_DIR]
     asr compare EXP [EXP ...]
+    asr serve -m EXP/hybrid/model -m ctc=EXP/ctc/model [--port 8000]   (web page, HTTP, WebSocket)
     asr export EXP/model EXP/model.pt2   (or --format onnx [--int8]: EXP/model/model.onnx)
     asr finetune --from EXP/model --lang sw --train T.jsonl --dev D.jsonl --out FT --policy head
     asr meta-train --train en=EN.jsonl --train de=DE.jsonl --out META --method reptile|fomaml
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     from asr.cli.export import add_export_arguments
     from asr.cli.finetune import add_finetune_arguments
     from asr.cli.meta import add_meta_arguments
+    from asr.cli.serve import add_serve_arguments
     from asr.cli.transcribe import add_transcribe_arguments
 
     add_transcribe_arguments(sub.add_parser("transcribe", help="transcribe audio files (txt, json, srt, vtt, tsv)"))
@@ -141,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "head / top-k / full / l2sp"))
     add_meta_arguments(sub.add_parser("meta-train", help="meta-learn a multilingual CTC initialization over "
                                                         "languages: Reptile or first-order MAML"))
+    add_serve_arguments(sub.add_parser("serve", help="web page, file transcription and live streams (HTTP, WebSocket)"))
     return p
 
 
@@ -300,6 +303,13 @@ def _meta_train(args: argparse.Namespace) -> int:
     from asr.cli.meta import run_meta
 
     return run_meta(args)
+
+
+@command("serve")
+def _serve(args: argparse.Namespace) -> int:
+    from asr.cli.serve import run_serve
+
+    return run_serve(args)
 
 
 @command("export")
