@@ -106,6 +106,8 @@ def test_websocket_stream_gives_partials_then_a_final(served):
         assert jiwer.cer(texts[0], final) <= 0.3, msgs  # a three-sentence model, streamed: close to its text
         last = [m for m in msgs if m["type"] == "final"][-1]
         assert all(set(w) == {"word", "start", "end", "confidence"} for w in last["words"])
+        sent = (wavs[0].shape[0] + 16000) / 16000
+        assert last["audio_s"] == pytest.approx(sent, abs=1e-3)  # every sample arrived
         hyb = _stream(client, "hybrid", wavs[1].numpy())
         assert hyb and hyb[-1]["type"] == "final"
 

@@ -95,3 +95,23 @@ def test_endpoints_after_trailing_silence_and_at_the_length_limit(overfit_ctc):
     stream.reset()
     _feed(stream, torch.from_numpy(np.tile(wavs[1].numpy(), 6)))
     assert stream.endpoint()  # rule 3: past 8 s
+
+
+def test_transcribe_stream_reads_pcm_on_stdin(overfit_ctc):
+    import json
+    import subprocess
+    import sys
+
+    model_dir, wavs, texts = overfit_ctc
+    pcm = (np.concatenate([wavs[2].numpy(), np.zeros(16000, np.float32)]) * 32767).astype("<i2").tobytes()
+    out = subprocess.run([sys.executable, "-m", "asr", "transcribe", "-m", str(model_dir), "--beam", "1", "--stream",
+                          "-", "-f", "json"], input=pcm, capture_output=True, timeout=300)
+    assert out.returncode == 0, out.stderr.decode()
+    msgs = [json.loads(line) for line in out.stdout.decode().splitlines()]
+    assert msgs and msgs[-1]["type"] == "final" and {"partial"} <= {m["type"] for m in msgs}
+    final = " ".join(m["text"] for m in msgs if m["type"] == "final" and m["text"])
+    assert jiwer.cer(texts[2], final) <= 0.3, msgs
+    assert msgs[-1]["audio_s"] == pytest.approx(len(pcm) / 2 / 16000, abs=1e-3)
+    bad = subprocess.run([sys.executable, "-m", "asr", "transcribe", "-m", str(model_dir), "--stream", "a.wav"],
+                         capture_output=True, timeout=300)
+    assert bad.returncode == 2 and b"--stream 'a.wav'" in bad.stderr

@@ -12,6 +12,7 @@ Usage:
     asr transcribe -m exp/hybrid/en/model -f json a.wav             # one JSON object per line
     cat a.flac | asr transcribe -m exp/ctc/model -f vtt -
     asr transcribe -m exp/ctc/model --beam 16 --lm lm.arpa --device cuda --batch-size 8 dir/
+    arecord -f S16_LE -r 16000 -c 1 | asr transcribe -m exp/hybrid/en/model --stream -   (asr.cli.stream)
 
 Either system's model directory works; ``config.json`` says which
 (``"system": "hybrid"``, else a CTC model directory).
@@ -205,6 +206,9 @@ def add_transcribe_arguments(parser: argparse.ArgumentParser) -> argparse.Argume
     parser.add_argument("--language", default=None,
                         help="CTC: decode with this language's head and saved LM; auto: a multilingual model's "
                              "language-ID head picks them (-f json says which)")
+    parser.add_argument("--stream", action="store_true",
+                        help="live: raw 16 kHz s16le PCM on stdin (-) or the microphone (mic); partials and finals "
+                             "(asr.cli.stream)")
     parser.add_argument("--batch-size", type=positive_int, default=1, help="chunks decoded together (default 1)")
     parser.add_argument("--chunk-seconds", type=float, default=CHUNK_SECONDS,
                         help=f"longest piece decoded at once, cut in a pause (default {CHUNK_SECONDS:g})")
@@ -217,6 +221,10 @@ def run_transcribe(args: argparse.Namespace) -> int:
     recognizer = load(args.model, args.device, beam=args.beam, lm=args.lm, chunk_seconds=args.chunk_seconds,
                       batch_size=args.batch_size, language=args.language, vad=args.vad, n_best=args.n_best,
                       hotwords=args.hotwords, backend=args.backend)
+    if args.stream:
+        from asr.cli.stream import run_stream
+
+        return run_stream(args, recognizer)
     if args.output_dir is not None:
         args.output_dir.mkdir(parents=True, exist_ok=True)
     writer = WRITERS[args.format]

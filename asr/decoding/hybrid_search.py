@@ -426,6 +426,14 @@ class HybridSearch:
             self.frame += 1
         self.st, self.sc, self.info, self.r_sc, self.r_info = st, sc, info, r_sc, r_info
 
+    def fork(self) -> HybridSearch:
+        """A copy to advance on provisional frames (a partial read ahead) without touching this search."""
+        other = HybridSearch.__new__(HybridSearch)
+        other.__dict__.update(self.__dict__)
+        for name in ("link_word", "link_start", "link_end", "link_prev"):
+            setattr(other, name, list(getattr(self, name)))  # appended to, never changed in place
+        return other
+
     def _links(self) -> tuple[np.ndarray, ...] | None:
         if not self.num_links:
             return None

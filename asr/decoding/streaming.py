@@ -10,7 +10,8 @@ change any more are computed and searched:
   (:class:`~asr.decoding.hybrid_search.HybridSearch`); each chunk's scaled log-likelihoods are
   computed over the utterance so far (MFCC, deltas and per-utterance CMVN of the audio received:
   the only part that differs from offline decoding) with the TDNN's and the deltas' right context
-  (``lookahead`` frames, 140 ms) held back until more audio arrives;
+  (``lookahead`` frames, 140 ms) held back until more audio arrives; partials read a fork of the
+  search advanced over those frames as they look now, so they do not wait for them;
 * **CTC**: the encoder runs on a window of the last ``left_s`` seconds plus the new chunk; the
   window's frames older than ``lookahead_s`` are kept (a Conformer trained on whole utterances sees
   less context than offline: the streaming WER pays for it), and partials re-run the search on
@@ -47,7 +48,7 @@ from torch import Tensor
 from asr.audio import SAMPLE_RATE
 from asr.decoding.types import Hypothesis, WordSpan
 
-__all__ = ["EndpointConfig", "Stream", "HybridStream", "CTCStream", "open_stream"]
+__all__ = ["EndpointConfig", "Stream", "HybridStream", "CTCStream", "open_stream", "stream_message"]
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ class HybridStream(Stream):
         self.lookahead = int(m.classifier.context) + fcfg.deltas * fcfg.delta_window  # frames held back
         self.left = int(m.classifier.context)  # frames of context recomputed before the first new frame
         self.loglikes: list[np.ndarray] = []  # kept for word confidences
+        self.ahead: np.ndarray | None = None
 
     @property
     def decoded_s(self) -> float:
@@ -198,9 +200,19 @@ class HybridStream(Stream):
         self.search.advance(new)
         self.loglikes.append(new)
         self.frames = end
+        self.ahead = None if final else ll[end - lo :]  # the held-back frames as they look now: partials read them too
 
-    def _words(self, result: Any) -> tuple[WordSpan, ...]:
-        ll = np.concatenate(self.loglikes) if self.loglikes else np.zeros((0, 1))
+    def _ahead(self) -> Any:
+        """The search so far plus the held-back frames (a fork), for partials that do not wait for them."""
+        if getattr(self, "ahead", None) is None or not len(self.ahead):
+            return self.search
+        fork = self.search.fork()
+        fork.advance(self.ahead)
+        return fork
+
+    def _words(self, result: Any, ahead: bool = False) -> tuple[WordSpan, ...]:
+        parts = self.loglikes + ([self.ahead] if ahead and self.ahead is not None and len(self.ahead) else [])
+        ll = np.concatenate(parts) if parts else np.zeros((0, 1))
         post = self.engine.posteriors(ll) if ll.shape[0] else ll
         shift = self.engine.model.frame_shift
         return tuple(WordSpan(w, round(a * shift, 3), round(b * shift, 3),
@@ -208,8 +220,8 @@ class HybridStream(Stream):
                      for w, a, b in zip(result.words, result.starts, result.ends))
 
     def _read_partial(self) -> Hypothesis:
-        result = self.search.partial()
-        return Hypothesis(result.text, self._words(result))
+        result = self._ahead().partial()
+        return Hypothesis(result.text, self._words(result, ahead=True))
 
     def _read_final(self) -> Hypothesis:
         result = self.search.finish()
@@ -280,6 +292,15 @@ class CTCStream(Stream):
         nonblank = torch.nonzero(lp.argmax(-1) != self.engine.tokenizer.blank_id)
         last = int(nonblank[-1]) + 1 if nonblank.numel() else 0
         return (self.frames - last) * self.engine.frame_shift_s
+
+
+def stream_message(hyp: Hypothesis, kind: str, offset_s: float = 0.0) -> dict[str, Any]:
+    """A hypothesis as a live message: ``{"type": kind, "text", "words": [{"word", "start", "end",
+    "confidence"}]}``, times shifted by ``offset_s`` (the utterance's start in the stream), as
+    ``asr serve``'s WebSocket and ``asr transcribe --stream -f json`` send them."""
+    words = [{"word": w.word, "start": round(w.start + offset_s, 3), "end": round(w.end + offset_s, 3),
+              "confidence": round(math.exp(min(w.score, 0.0)), 4)} for w in hyp.words]
+    return {"type": kind, "text": hyp.text, "words": words}
 
 
 def open_stream(engine: Any, chunk_s: float = 0.32, endpoint: EndpointConfig | None = None, **options: Any) -> Stream:

@@ -9,8 +9,9 @@ Endpoints:
 * ``POST /v1/transcribe`` (multipart ``file``, optional ``model``): the JSON of ``asr transcribe -f json``
   plus ``"model"``;
 * ``WS /v1/stream?model=NAME``: binary frames of 16-bit little-endian mono PCM at 16 kHz, a text frame
-  ``{"eof": true}`` at the end; the server sends ``{"type": "partial" | "final", "text", "words"}``
-  (a final at every endpoint and one after ``eof``) and closes.
+  ``{"eof": true}`` at the end; the server sends ``{"type": "partial" | "final", "text", "words",
+  "audio_s"}`` (a final at every endpoint and one after ``eof``; ``audio_s``: the seconds of audio
+  received on the connection when the message was made) and closes.
 
 Limits (:class:`ServeConfig`): uploads over ``max_upload_mb`` get 413, undecodable audio 400 with the
 reason, more than ``max_pending`` requests waiting for a worker 503; at most ``workers`` decodes run at
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,12 +42,12 @@ import numpy as np
 from fastapi import FastAPI, File, Form, HTTPException, UploadFile, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from asr.api import Recognizer, Word
+from asr.api import Recognizer
 from asr.audio import AudioError, decode_audio
-from asr.decoding.streaming import EndpointConfig, open_stream
+from asr.decoding.streaming import EndpointConfig, open_stream, stream_message
 from asr.decoding.types import Hypothesis
 
-__all__ = ["ServeConfig", "create_app", "page_html", "hypothesis_dict"]
+__all__ = ["ServeConfig", "create_app", "page_html"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,8 @@ class ServeConfig:
     max_pending: int = 16
     timeout_s: float = 120.0
     idle_s: float = 30.0
-    chunk_s: float = 0.32  # streaming: audio per network run
+    chunk_s: float = 0.32  # streaming: audio per network run (CTC)
+    hybrid_chunk_s: float = 0.16  # hybrid streams (tools/bench_stream.py: p95 latency 385 ms, 0.2 x real time)
     lookahead_s: float = 0.64  # CTC streams: newest frames recomputed with the next chunk
     endpoint: EndpointConfig = EndpointConfig()
 
@@ -67,13 +68,6 @@ class ServeConfig:
 def page_html() -> str:
     """The web page served at ``/``."""
     return resources.files("asr.serve").joinpath("page.html").read_text(encoding="utf-8")
-
-
-def hypothesis_dict(hyp: Hypothesis, kind: str, offset_s: float = 0.0) -> dict[str, Any]:
-    """A stream message: ``{"type", "text", "words": [{"word", "start", "end", "confidence"}]}``."""
-    words = [Word(w.word, w.start + offset_s, w.end + offset_s, math.exp(min(w.score, 0.0))).to_dict()
-             for w in hyp.words]
-    return {"type": kind, "text": hyp.text, "words": words}
 
 
 class _Busy(Exception):
@@ -167,30 +161,36 @@ def create_app(models: Mapping[str, Recognizer], cfg: ServeConfig | None = None)
             return
         rec = models[name]
         options = {"lookahead_s": cfg.lookahead_s} if rec.system == "ctc" else {}
-        s = open_stream(rec.engine, cfg.chunk_s, cfg.endpoint, **options)
+        chunk = cfg.chunk_s if rec.system == "ctc" else cfg.hybrid_chunk_s
+        s = open_stream(rec.engine, chunk, cfg.endpoint, **options)
         offset = 0.0  # seconds before the current utterance (earlier utterances, ended at endpoints)
+        received = 0  # samples of this connection
         last = ""
         pool = workers()
 
+        def message(hyp: Hypothesis, kind: str) -> dict[str, Any]:
+            return {**stream_message(hyp, kind, offset), "audio_s": round(received / 16000, 3)}
+
         def feed(samples: np.ndarray) -> list[dict[str, Any]]:
-            nonlocal offset, last
+            nonlocal offset, last, received
             out = []
+            received += samples.shape[0]
             s.accept(samples)
             p = s.partial()
             if p.text != last:
-                out.append(hypothesis_dict(p, "partial", offset))
+                out.append(message(p, "partial"))
                 last = p.text
             if s.endpoint():
                 final = s.finalize()
                 if final.text:
-                    out.append(hypothesis_dict(final, "final", offset))
+                    out.append(message(final, "final"))
                 offset += s.samples / 16000
                 s.reset()
                 last = ""
             return out
 
         def finish() -> dict[str, Any]:
-            return hypothesis_dict(s.finalize(), "final", offset)
+            return message(s.finalize(), "final")
 
         try:
             while True:
