@@ -176,10 +176,15 @@ def load_audio(
         data, sr = sf.read(str(p), start=start, stop=stop, dtype="float32", always_2d=True)
     except Exception as e:
         raise AudioError(p, f"cannot decode audio ({e})") from None
+    return _mono_float(data, sr, p, sample_rate)
+
+
+def _mono_float(data: np.ndarray, sr: int, name: str | os.PathLike, sample_rate: int | None) -> torch.Tensor:
+    """soundfile's ``(S, C)`` float32 -> ``(S,)`` mono at ``sample_rate``; empty or non-finite audio raises."""
     if data.shape[0] == 0:
-        raise AudioError(p, "no audio samples")
+        raise AudioError(name, "no audio samples")
     if not np.isfinite(data).all():
-        raise AudioError(p, "audio holds NaN or infinite samples")
+        raise AudioError(name, "audio holds NaN or infinite samples")
     wav = to_mono(torch.from_numpy(np.ascontiguousarray(data)))
     if sample_rate is not None and sr != sample_rate:
         wav = resample(wav, sr, sample_rate)
@@ -200,12 +205,7 @@ def decode_audio(data: bytes, name: str = "<upload>", sample_rate: int = SAMPLE_
         samples, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except Exception as e:
         raise AudioError(name, f"cannot decode audio ({e})") from None
-    if samples.shape[0] == 0:
-        raise AudioError(name, "no audio samples")
-    if not np.isfinite(samples).all():
-        raise AudioError(name, "audio holds NaN or infinite samples")
-    wav = to_mono(torch.from_numpy(np.ascontiguousarray(samples)))
-    return (resample(wav, sr, sample_rate) if sr != sample_rate else wav).contiguous()
+    return _mono_float(samples, sr, name, sample_rate)
 
 
 def save_audio(

@@ -155,13 +155,14 @@ class HybridStream(Stream):
         warmup_s: while the utterance is shorter than this, every chunk searches it again from its
             start: its first frames' per-utterance CMVN, computed on a fraction of a second, would
             turn leading silence into words (afterwards the statistics move little and the search
-            goes on frame by frame).
+            goes on frame by frame). 1.5 s: on six synth test sets the streaming WER equals the
+            offline one or beats it (3 s: the same WERs at twice the compute).
     """
 
     system = "hybrid"
 
     def __init__(self, engine: Any, chunk_s: float = 0.32, endpoint: EndpointConfig | None = None,
-                 warmup_s: float = 3.0):
+                 warmup_s: float = 1.5):
         self.warmup_s = warmup_s
         super().__init__(engine, chunk_s, endpoint)
 
@@ -211,13 +212,18 @@ class HybridStream(Stream):
         return fork
 
     def _words(self, result: Any, ahead: bool = False) -> tuple[WordSpan, ...]:
-        parts = self.loglikes + ([self.ahead] if ahead and self.ahead is not None and len(self.ahead) else [])
-        ll = np.concatenate(parts) if parts else np.zeros((0, 1))
-        post = self.engine.posteriors(ll) if ll.shape[0] else ll
+        if len(self.loglikes) > 1:
+            self.loglikes = [np.concatenate(self.loglikes)]
+        ll = self.loglikes[0] if self.loglikes else np.zeros((0, 1))
+        if ahead and self.ahead is not None and len(self.ahead):
+            ll = np.concatenate([ll, self.ahead])
         shift = self.engine.model.frame_shift
-        return tuple(WordSpan(w, round(a * shift, 3), round(b * shift, 3),
-                              math.log(max(self.engine.word_confidence(post, w, a, b), 1e-10)))
-                     for w, a, b in zip(result.words, result.starts, result.ends))
+        out = []
+        for w, a, b in zip(result.words, result.starts, result.ends):
+            post = self.engine.posteriors(ll[a:b])  # the word's frames only
+            out.append(WordSpan(w, round(a * shift, 3), round(b * shift, 3),
+                                math.log(max(self.engine.word_confidence(post, w, 0, b - a), 1e-10))))
+        return tuple(out)
 
     def _read_partial(self) -> Hypothesis:
         result = self._ahead().partial()
