@@ -156,7 +156,8 @@ class HybridStream(Stream):
             start: its first frames' per-utterance CMVN, computed on a fraction of a second, would
             turn leading silence into words (afterwards the statistics move little and the search
             goes on frame by frame). 1.5 s: on six synth test sets the streaming WER equals the
-            offline one or beats it (3 s: the same WERs at twice the compute).
+            offline one or beats it (3 s cost twice the compute and gave de 20.0 and sw 7.65 % against 18.0
+            and 6.0 %, the other four the same).
     """
 
     system = "hybrid"

@@ -60,7 +60,7 @@ class ServeConfig:
     timeout_s: float = 120.0
     idle_s: float = 30.0
     chunk_s: float = 0.32  # streaming: audio per network run (CTC)
-    hybrid_chunk_s: float = 0.16  # hybrid streams (tools/bench_stream.py: p95 latency 385 ms, 0.2 x real time)
+    hybrid_chunk_s: float = 0.16  # hybrid streams (tools/bench_stream.py: p95 latency 293-389 ms, 0.1 x real time)
     lookahead_s: float = 0.64  # CTC streams: newest frames recomputed with the next chunk
     endpoint: EndpointConfig = EndpointConfig()
 
