@@ -193,3 +193,13 @@ def test_the_page_in_chromium_with_a_fake_microphone(served, tmp_path, monkeypat
     corr = np.correlate(seg, ref, "valid") / (np.linalg.norm(ref) * np.maximum(energy, 1e-9))
     assert corr.max() > 0.5, corr.max()
     assert (tmp_path / "page.png").stat().st_size > 10_000
+
+
+def test_serve_cli_names_models_and_refuses_duplicates(overfit_ctc):
+    from asr.cli import main
+    from asr.cli.serve import model_name
+
+    assert model_name("exp/synth/ctc/model") == ("ctc", __import__("pathlib").Path("exp/synth/ctc/model"))
+    assert model_name("fast=exp/x")[0] == "fast" and model_name("exp/run7")[0] == "run7"
+    model_dir, _, _ = overfit_ctc
+    assert main(["serve", "-m", f"a={model_dir}", "-m", f"a={model_dir}", "--port", "1"]) == 2  # usage error
