@@ -15,7 +15,8 @@ change any more are computed and searched:
 * **CTC**: the encoder runs on a window of the last ``left_s`` seconds plus the new chunk; the
   window's frames older than ``lookahead_s`` are kept (a Conformer trained on whole utterances sees
   less context than offline: the streaming WER pays for it), and partials re-run the search on
-  every frame kept (greedy, prefix beam or lexicon + LM, as offline). With ``chunk_s`` longer than
+  every frame kept plus the window's newest frames as they look now (greedy, prefix beam or
+  lexicon + LM, as offline); finals use kept frames only. With ``chunk_s`` longer than
   the utterance the stream computes everything at ``finalize`` and equals offline decoding.
 
 **Endpointing** (the rules of Kaldi's and sherpa's online decoders): an utterance ends after
@@ -257,6 +258,7 @@ class CTCStream(Stream):
 
     def _begin(self) -> None:
         self.lp: list[Tensor] = []  # kept frames, (n, V) each
+        self.ahead: Tensor | None = None  # the window's newest frames as they look now (partials read them)
         self.frames = 0
         self.stride = int(round(self.engine.frame_shift_s * SAMPLE_RATE))  # samples per output frame
 
@@ -278,15 +280,17 @@ class CTCStream(Stream):
         if end > self.frames:
             self.lp.append(lp[self.frames - start_frame : end - start_frame])
             self.frames = end
+        self.ahead = None if final else lp[max(self.frames, start_frame) - start_frame :]
 
-    def _decode(self) -> Hypothesis:
-        if not self.frames:
+    def _decode(self, ahead: bool = False) -> Hypothesis:
+        parts = self.lp + ([self.ahead] if ahead and self.ahead is not None and len(self.ahead) else [])
+        if not parts:
             return Hypothesis("")
-        lp = torch.cat(self.lp)[None]  # (1, T, V)
+        lp = torch.cat(parts)[None]  # (1, T, V)
         return self.engine.decode(lp, torch.tensor([lp.shape[1]]), [self.samples / SAMPLE_RATE], with_times=True)[0]
 
     def _read_partial(self) -> Hypothesis:
-        return self._decode()
+        return self._decode(ahead=True)
 
     def _read_final(self) -> Hypothesis:
         return self._decode()
