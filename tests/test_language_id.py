@@ -81,3 +81,20 @@ def test_auto_needs_a_language_id_head(tmp_path):
 
     with pytest.raises(ValueError, match="language"):
         asr.load(random_ctc_model_dir(tmp_path / "ctc", "abc"), language="auto")
+
+
+def test_a_language_id_model_serves_files_but_not_streams(lid):
+    pytest.importorskip("fastapi", reason="fastapi is not installed")
+    pytest.importorskip("httpx", reason="httpx is not installed")
+    from fastapi.testclient import TestClient
+
+    from asr.serve import create_app
+
+    root, results = lid
+    utt = read_manifest(root / "corpus" / "de" / "train.jsonl")[0]
+    with TestClient(create_app({"lid": asr.load(results["model_dir"], language="auto")})) as client:
+        with open(utt.audio, "rb") as f:
+            r = client.post("/v1/transcribe", files={"file": ("de.wav", f.read())})
+        assert r.status_code == 200 and r.json()["language"] == "de"
+        with client.websocket_connect("/v1/stream?model=lid") as ws:
+            assert "streaming needs" in ws.receive_json()["error"]

@@ -162,7 +162,12 @@ def create_app(models: Mapping[str, Recognizer], cfg: ServeConfig | None = None)
         rec = models[name]
         options = {"lookahead_s": cfg.lookahead_s} if rec.system == "ctc" else {}
         chunk = cfg.chunk_s if rec.system == "ctc" else cfg.hybrid_chunk_s
-        s = open_stream(rec.engine, chunk, cfg.endpoint, **options)
+        try:
+            s = open_stream(rec.engine, chunk, cfg.endpoint, **options)
+        except ValueError as e:  # e.g. a language-ID model: files only
+            await ws.send_text(json.dumps({"type": "error", "error": f"{name}: {e}"}))
+            await ws.close(code=1003)
+            return
         offset = 0.0  # seconds before the current utterance (earlier utterances, ended at endpoints)
         received = 0  # samples of this connection
         last = ""
