@@ -145,3 +145,64 @@ def test_conformer_batch_of_inputs_too_short_for_one_frame():
     model = CTCModel(ModelConfig.preset("tiny", vocab_size=10)).eval()
     logits, lengths = model(torch.zeros(2, 800), torch.tensor([800, 500]))
     assert logits.shape[:2] == (2, 0) and lengths.tolist() == [0, 0]
+
+
+# -- streaming structure: chunk masks, causal convolutions, the cached chunk-by-chunk encoder ----------
+
+
+def test_chunk_mask_limits_attention_to_own_and_left_chunks():
+    from asr.models.encoders import chunk_mask
+
+    m = chunk_mask(7, 2, left_chunks=1)  # chunks {0,1} {2,3} {4,5} {6}
+    assert m[3].tolist() == [True, True, True, True, False, False, False]
+    assert m[5].tolist() == [False, False, True, True, True, True, False]
+    assert chunk_mask(7, 2)[6].all()  # every earlier chunk
+
+
+@pytest.mark.parametrize("pos,left", [("rel", 2), ("rel", -1), ("rotary", 1)])
+def test_cached_chunks_equal_the_chunk_masked_forward(pos, left):
+    from asr.models.ctc import CTCModel, ModelConfig
+
+    torch.manual_seed(0)
+    cfg = ModelConfig.preset("tiny", vocab_size=10, causal_conv=True, dynamic_chunk=True, chunk_left=left, pos=pos)
+    model = CTCModel(cfg).eval()
+    enc = model.encoder
+    wav = torch.randn(1, 16000 * 3) * 0.1
+    with torch.no_grad():
+        feats, lengths = model.features(wav, torch.tensor([wav.shape[1]]))
+        for chunk in (4, 16):
+            enc.chunk_frames = chunk
+            full, _ = enc(feats, lengths)  # recomputed: the whole utterance under the chunk mask
+            h, _, _ = enc.embed(feats, lengths)
+            outs, cache = [], None
+            for i in range(0, h.shape[1], chunk):
+                out, cache = enc.forward_chunk(h[:, i : i + chunk], cache, chunk)
+                outs.append(out)
+            assert torch.allclose(torch.cat(outs, 1), full, atol=1e-5)
+            if left >= 0:  # bounded memory: whole chunks of attention and convolution context
+                assert cache[0].shape[1] == enc.cache_frames(chunk) and cache[0].shape[1] % chunk == 0
+        enc.chunk_frames = 0
+        a, _ = enc(feats, lengths)
+        feats2 = feats.clone()
+        feats2[:, 200:] += 1.0  # a change after frame 200 of the input ...
+        enc.chunk_frames = 8
+        b, _ = enc(feats, lengths)
+        c, _ = enc(feats2, lengths)
+    t = (200 - 7) // 4 // 8 * 8  # ... leaves every chunk that ends before it alone (causal convolutions)
+    assert torch.allclose(b[:, :t], c[:, :t], atol=1e-5) and not torch.allclose(b, c)
+    assert not torch.allclose(a, b)  # the mask matters
+
+
+def test_dynamic_chunk_training_step_and_old_configs():
+    from asr.models.ctc import CTCModel, ModelConfig
+
+    torch.manual_seed(0)
+    model = CTCModel(ModelConfig.preset("tiny", vocab_size=10, causal_conv=True, dynamic_chunk=True)).train()
+    wav, lengths = torch.randn(2, 24000) * 0.1, torch.tensor([24000, 16000])
+    logits, out_lengths = model(wav, lengths)
+    logits.float().log_softmax(-1).sum().backward()
+    assert all(p.grad is not None for p in model.encoder.layers[0].parameters())
+    old = ModelConfig.preset("tiny", vocab_size=10).to_dict()
+    for key in ("causal_conv", "dynamic_chunk", "chunk_left"):
+        old.pop(key)
+    assert ModelConfig.from_dict(old).causal_conv is False  # directories written before these fields load

@@ -66,6 +66,10 @@ class ModelConfig:
         spec_freq_masks, spec_freq_width: SpecAugment frequency masks, count and widest (bins).
         spec_time_masks, spec_time_ratio: time masks, count and widest (share of the utterance).
         spec_time_warp: widest time warp in frames (0 = off).
+        causal_conv: the conformer's depthwise convolutions see past frames only (streaming models).
+        dynamic_chunk: train with WeNet's dynamic chunk masking (conformer): per batch, full context or
+            attention within chunks of 1-25 encoder frames and ``chunk_left`` chunks before them.
+        chunk_left: chunks of left context under chunk masking (-1: all).
     """
 
     features: FeatureConfig = field(default_factory=_default_features)
@@ -85,6 +89,9 @@ class ModelConfig:
     spec_time_masks: int = 5
     spec_time_ratio: float = 0.05
     spec_time_warp: int = 0
+    causal_conv: bool = False
+    dynamic_chunk: bool = False
+    chunk_left: int = -1
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> ModelConfig:

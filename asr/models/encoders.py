@@ -46,6 +46,7 @@ __all__ = [
     "ConformerLayer",
     "BLSTMEncoder",
     "padding_mask",
+    "chunk_mask",
     "subsampled_lengths",
     "SUBSAMPLING",
     "MIN_INPUT_FRAMES",
@@ -128,6 +129,17 @@ class Encoder(nn.Module):
             h = self.run_layer(i, h, out_lengths, ctx)
             states.append(_zero_pad(h, out_lengths))
         return states, out_lengths
+
+
+def chunk_mask(T: int, chunk: int, left_chunks: int = -1, device: torch.device | None = None) -> Tensor:
+    """``(T, T)`` bool: query ``i`` may attend key ``j`` when ``j``'s chunk is ``i``'s or one of the
+    ``left_chunks`` before it (``-1``: every earlier chunk); chunks of ``chunk`` frames."""
+    idx = torch.arange(T, device=device) // chunk
+    qc, kc = idx[:, None], idx[None, :]
+    allowed = kc <= qc
+    if left_chunks >= 0:
+        allowed &= kc >= qc - left_chunks
+    return allowed
 
 
 def _zero_pad(h: Tensor, lengths: Tensor) -> Tensor:
@@ -278,7 +290,8 @@ class MultiHeadSelfAttention(nn.Module):
 
         Args:
             x: ``(B, T, D)``.
-            key_mask: ``(B, T)`` bool, True on keys that may be attended to.
+            key_mask: ``(B, T)`` bool, True on keys that may be attended to, or ``(B, T, T)``: per
+                query (chunk masking).
             pos: ``rel``: ``(2T - 1, D)`` relative embeddings; ``rotary``:
                 ``(cos, sin)``, each ``(T, d_head / 2)``.
 
@@ -287,7 +300,7 @@ class MultiHeadSelfAttention(nn.Module):
         """
         B, T, D = x.shape
         q, k, v = self.qkv(self.norm(x)).view(B, T, 3, self.h, self.d_head).permute(2, 0, 3, 1, 4)  # 3 x (B, H, T, d)
-        mask = key_mask[:, None, None, :]  # (B, 1, 1, T)
+        mask = key_mask[:, None, None, :] if key_mask.dim() == 2 else key_mask[:, None]  # (B, 1, 1|T, T)
         if self.pos == "rel":
             p = self.linear_pos(pos).view(2 * T - 1, self.h, self.d_head).transpose(0, 1)  # (H, 2T-1, d)
             bd = torch.matmul(q + self.pos_bias_v[None, :, None, :], p.transpose(-1, -2))  # (B, H, T, 2T-1)
@@ -309,17 +322,19 @@ class ConvModule(nn.Module):
     """Conformer convolution module ``(B, T, D) -> (B, T, D)``.
 
     LN, pointwise conv to ``2D``, GLU, depthwise conv (``kernel_size``,
-    same padding), LayerNorm, SiLU, pointwise conv, dropout. Padded frames
-    are zeroed before the depthwise convolution so they never leak in.
+    same padding, or ``causal``: ``kernel_size - 1`` past frames), LayerNorm, SiLU, pointwise conv,
+    dropout. Padded frames are zeroed before the depthwise convolution so they never leak in.
     """
 
-    def __init__(self, d_model: int, kernel_size: int, dropout: float):
+    def __init__(self, d_model: int, kernel_size: int, dropout: float, causal: bool = False):
         super().__init__()
         if kernel_size % 2 == 0:
             raise ValueError(f"conv_kernel must be odd, got {kernel_size}")
         self.norm = nn.LayerNorm(d_model)
         self.pointwise1 = nn.Linear(d_model, 2 * d_model)
-        self.depthwise = nn.Conv1d(d_model, d_model, kernel_size, padding=kernel_size // 2, groups=d_model)
+        self.left = kernel_size - 1 if causal else 0  # causal: all the context on the left, padded by hand
+        self.depthwise = nn.Conv1d(d_model, d_model, kernel_size, padding=0 if causal else kernel_size // 2,
+                                   groups=d_model)
         self.conv_norm = nn.LayerNorm(d_model)
         self.pointwise2 = nn.Linear(d_model, d_model)
         self.dropout = nn.Dropout(dropout)
@@ -327,8 +342,10 @@ class ConvModule(nn.Module):
     def forward(self, x: Tensor, valid: Tensor) -> Tensor:
         """``x (B, T, D)``, ``valid (B, T)`` bool -> ``(B, T, D)`` (residual added by the caller)."""
         h = F.glu(self.pointwise1(self.norm(x)), dim=-1)  # (B, T, D)
-        h = h.masked_fill(~valid[:, :, None], 0.0)
-        h = self.depthwise(h.transpose(1, 2)).transpose(1, 2)  # (B, T, D)
+        h = h.masked_fill(~valid[:, :, None], 0.0).transpose(1, 2)  # (B, D, T)
+        if self.left:
+            h = F.pad(h, (self.left, 0))
+        h = self.depthwise(h).transpose(1, 2)  # (B, T, D)
         h = F.silu(self.conv_norm(h))
         return self.dropout(self.pointwise2(h))
 
@@ -339,11 +356,12 @@ class ConformerLayer(nn.Module):
     ``x += FF(x) / 2; x += MHSA(x); x += Conv(x); x += FF(x) / 2; x = LN(x)``.
     """
 
-    def __init__(self, d_model: int, num_heads: int, ff_dim: int, conv_kernel: int, dropout: float, pos: str):
+    def __init__(self, d_model: int, num_heads: int, ff_dim: int, conv_kernel: int, dropout: float, pos: str,
+                 causal_conv: bool = False):
         super().__init__()
         self.ff1 = FeedForward(d_model, ff_dim, dropout)
         self.attn = MultiHeadSelfAttention(d_model, num_heads, dropout, pos)
-        self.conv = ConvModule(d_model, conv_kernel, dropout)
+        self.conv = ConvModule(d_model, conv_kernel, dropout, causal_conv)
         self.ff2 = FeedForward(d_model, ff_dim, dropout)
         self.norm = nn.LayerNorm(d_model)
 
@@ -372,6 +390,13 @@ class ConformerEncoder(Encoder):
         dropout: dropout everywhere (attention weights included).
         pos: ``"rel"`` (relative, Transformer-XL style) or ``"rotary"``.
         subsampling_channels: channels of the subsampling convolutions (default ``D``).
+        causal_conv: depthwise convolutions over past frames only.
+        dynamic_chunk: in training, each batch attends with full context (half the batches) or within
+            chunks of 1-25 frames plus ``chunk_left`` chunks before (WeNet's dynamic chunk masking).
+        chunk_left: left chunks under chunk masking (-1: all).
+
+    ``chunk_frames`` (attribute, 0 by default: full context) fixes the chunk masking at run time
+    (a model trained with ``dynamic_chunk`` decodes the way it will stream).
     """
 
     def __init__(
@@ -385,13 +410,18 @@ class ConformerEncoder(Encoder):
         dropout: float = 0.1,
         pos: str = "rel",
         subsampling_channels: int | None = None,
+        causal_conv: bool = False,
+        dynamic_chunk: bool = False,
+        chunk_left: int = -1,
     ):
         super().__init__()
         self.output_dim = d_model
         self.pos = pos
+        self.dynamic_chunk, self.chunk_left = dynamic_chunk, chunk_left
+        self.chunk_frames = 0
         self.subsampling_module = Conv2dSubsampling(input_dim, d_model, subsampling_channels, dropout)
         self.layers = nn.ModuleList(
-            ConformerLayer(d_model, num_heads, ff_dim, conv_kernel, dropout, pos) for _ in range(num_layers)
+            ConformerLayer(d_model, num_heads, ff_dim, conv_kernel, dropout, pos, causal_conv) for _ in range(num_layers)
         )
         if pos == "rel":
             self.rel_pos = RelPositionalEncoding(d_model)
@@ -409,17 +439,59 @@ class ConformerEncoder(Encoder):
         valid = padding_mask(out_lengths, T)  # (B, T')
         # Every query needs one key it may see: an empty utterance attends to frame 0 (then is zeroed).
         key_mask = padding_mask(out_lengths.clamp(min=1), T)
+        chunk = self.chunk_frames
+        if self.training and self.dynamic_chunk:
+            chunk = 0 if torch.rand(()) < 0.5 else int(torch.randint(1, 26, ()))
+        if 0 < chunk < T:  # (B, T, T): a query sees keys of its own chunk and of the left chunks allowed
+            key_mask = key_mask[:, None, :] & chunk_mask(T, chunk, self.chunk_left, h.device)[None]
         if self.pos == "rel":
             h = h * self.xscale
-            pos: Tensor | tuple[Tensor, Tensor] = self.pos_dropout(self.rel_pos(max(T, 1), h.device, h.dtype))
-        else:
-            angles = torch.arange(T, device=h.device, dtype=torch.float32)[:, None] * self.rotary_inv_freq[None, :]
-            pos = (angles.cos().to(h.dtype), angles.sin().to(h.dtype))  # (T', d_head / 2) each
-        return h, out_lengths, {"valid": valid, "key_mask": key_mask, "pos": pos}
+        return h, out_lengths, {"valid": valid, "key_mask": key_mask, "pos": self._positions(T, h)}
+
+    def _positions(self, T: int, h: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        """``rel``: ``(2T - 1, D)`` embeddings; ``rotary``: ``(cos, sin)``, each ``(T, d_head / 2)``."""
+        if self.pos == "rel":
+            return self.pos_dropout(self.rel_pos(max(T, 1), h.device, h.dtype))
+        angles = torch.arange(T, device=h.device, dtype=torch.float32)[:, None] * self.rotary_inv_freq[None, :]
+        return angles.cos().to(h.dtype), angles.sin().to(h.dtype)
 
     def run_layer(self, index: int, h: Tensor, lengths: Tensor, ctx: dict) -> Tensor:
         """Block ``index``: ``(B, T', D)`` -> ``(B, T', D)``."""
         return self.layers[index](h, ctx["valid"], ctx["key_mask"], ctx["pos"])
+
+    def cache_frames(self, chunk: int) -> int | None:
+        """Layer inputs a block keeps between chunks so that :meth:`forward_chunk` is exact: the
+        ``chunk_left`` chunks its attention sees, plus the chunks its convolution's past frames reach
+        (``None``: every frame, with ``chunk_left = -1``)."""
+        if self.chunk_left < 0:
+            return None
+        conv_left = self.layers[0].conv.left if len(self.layers) else 0
+        return chunk * (self.chunk_left + -(-conv_left // chunk))
+
+    def forward_chunk(self, h: Tensor, cache: list[Tensor] | None, chunk: int) -> tuple[Tensor, list[Tensor]]:
+        """Streaming: the next ``C <= chunk`` frames of :meth:`embed`'s output ``h (B, C, D)`` through every block.
+
+        Each block runs on its cached inputs (whole chunks, so the window starts on a chunk boundary)
+        followed by the new frames, under the chunk mask, and keeps the new frames' outputs: with a
+        causal convolution this equals the chunk-masked forward over the whole utterance
+        (``chunk_frames = chunk``), block by block.
+
+        Returns:
+            ``(B, C, D)`` outputs and the new cache (one ``(B, n, D)`` tensor per block).
+        """
+        keep = self.cache_frames(chunk)
+        new_cache = []
+        for i, layer in enumerate(self.layers):
+            x = h if not cache else torch.cat([cache[i], h], dim=1)
+            T = x.shape[1]
+            valid = torch.ones(x.shape[0], T, dtype=torch.bool, device=x.device)
+            mask = valid[:, None, :] & chunk_mask(T, chunk, self.chunk_left, x.device)[None]
+            y = layer(x, valid, mask, self._positions(T, x))
+            whole = (T // chunk) * chunk  # keep whole chunks only
+            kept = x[:, :whole]
+            new_cache.append(kept if keep is None else kept[:, max(0, whole - keep) :])
+            h = y[:, T - h.shape[1] :]
+        return h, new_cache
 
 
 # ---------------------------------------------------------------------------
