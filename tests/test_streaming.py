@@ -115,3 +115,29 @@ def test_transcribe_stream_reads_pcm_on_stdin(overfit_ctc):
     bad = subprocess.run([sys.executable, "-m", "asr", "transcribe", "-m", str(model_dir), "--stream", "a.wav"],
                          capture_output=True, timeout=300)
     assert bad.returncode == 2 and b"--stream 'a.wav'" in bad.stderr
+
+
+def test_a_chunk_trained_ctc_model_streams_exactly_its_chunk_masked_output(tmp_path):
+    from asr.decoding.streaming import ChunkedCTCStream
+    from asr.models.ctc import CTCModel, ModelConfig, save_model_dir
+    from asr.text.tokenizer import CharTokenizer
+
+    torch.manual_seed(0)
+    tok = CharTokenizer.build(["abc def"])
+    cfg = ModelConfig.preset("tiny", vocab_size=tok.vocab_size, causal_conv=True, dynamic_chunk=True, chunk_left=2)
+    save_model_dir(tmp_path / "m", CTCModel(cfg), tok)
+    rec = asr.load(tmp_path / "m", beam=1)
+    wav = torch.from_numpy(np.concatenate([make_tone(1.3, seed=1), make_tone(1.1, seed=2)]))
+    stream = open_stream(rec.engine, chunk_s=0.32)
+    assert isinstance(stream, ChunkedCTCStream) and stream.chunk_frames == 8
+    _feed(stream, wav, block=1000)
+    assert stream.decoded_s > 1.5  # computed as the audio came, chunk by chunk
+    final = stream.finalize()
+    model = rec.engine.model
+    model.encoder.chunk_frames = 8  # the whole utterance at once, under the same chunk mask
+    with torch.no_grad():
+        ref, n = model.log_probs(wav[None], torch.tensor([wav.shape[0]]))
+    model.encoder.chunk_frames = 0
+    got = torch.cat(stream.lp)
+    assert got.shape == ref[0, : int(n[0])].shape and torch.allclose(got, ref[0, : int(n[0])], atol=1e-4)
+    assert final.text == rec.engine.decode(ref, n, [wav.shape[0] / 16000])[0].text

@@ -49,7 +49,8 @@ from torch import Tensor
 from asr.audio import SAMPLE_RATE
 from asr.decoding.types import Hypothesis, WordSpan
 
-__all__ = ["EndpointConfig", "Stream", "HybridStream", "CTCStream", "open_stream", "stream_message"]
+__all__ = ["EndpointConfig", "Stream", "HybridStream", "CTCStream", "ChunkedCTCStream", "open_stream",
+           "stream_message"]
 
 
 @dataclass(frozen=True)
@@ -305,6 +306,70 @@ class CTCStream(Stream):
         return (self.frames - last) * self.engine.frame_shift_s
 
 
+class ChunkedCTCStream(Stream):
+    """A chunk-trained CTC model's stream (``ModelConfig(causal_conv=True, dynamic_chunk=True,
+    chunk_left=L)``): the encoder runs once per chunk of ``chunk_s`` with each block's cached inputs
+    (:meth:`~asr.models.encoders.ConformerEncoder.forward_chunk`), so a chunk's frames are final
+    when it is computed and nothing is run twice; front end and subsampling are recomputed over the
+    audio so far, the newest :data:`HOLD_FRAMES` subsampled frames held back (their right context).
+    """
+
+    system = "ctc"
+    HOLD_FRAMES = 2  # subsampled frames whose feature frames still change with more audio
+
+    def __init__(self, engine: Any, chunk_s: float = 0.32, endpoint: EndpointConfig | None = None):
+        self.chunk_frames = max(1, int(round(chunk_s / engine.frame_shift_s)))
+        super().__init__(engine, chunk_s, endpoint)
+
+    def _begin(self) -> None:
+        self.cache: list[Tensor] | None = None
+        self.embedded = 0  # subsampled frames sent through the encoder
+        self.queued: list[Tensor] = []  # embedded frames waiting for a whole chunk
+        self.lp: list[Tensor] = []
+        self.frames = 0
+
+    @property
+    def decoded_s(self) -> float:
+        return self.frames * self.engine.frame_shift_s
+
+    @torch.inference_mode()
+    def _update(self, final: bool) -> None:
+        wav = self._wav()
+        if wav.numel() == 0:
+            return
+        model = self.engine.model
+        device = self.engine.device
+        feats, lengths = model.features(wav[None].to(device), torch.tensor([wav.numel()], device=device))
+        h, n, _ = model.encoder.embed(feats, lengths)  # (1, T', D): the whole utterance's subsampled frames
+        end = int(n[0]) if final else int(n[0]) - self.HOLD_FRAMES
+        if end > self.embedded:
+            self.queued.append(h[:, self.embedded : end])
+            self.embedded = end
+        ready = torch.cat(self.queued, dim=1) if self.queued else h[:, :0]
+        step = self.chunk_frames
+        whole = ready.shape[1] if final else (ready.shape[1] // step) * step
+        for i in range(0, whole, step):
+            out, self.cache = model.encoder.forward_chunk(ready[:, i : i + step], self.cache, step)
+            self.lp.append(model.head(out).float().log_softmax(-1)[0].cpu())
+            self.frames += out.shape[1]
+        self.queued = [ready[:, whole:]] if whole < ready.shape[1] else []
+
+    def _decode(self) -> Hypothesis:
+        if not self.lp:
+            return Hypothesis("")
+        lp = torch.cat(self.lp)[None]
+        return self.engine.decode(lp, torch.tensor([lp.shape[1]]), [self.samples / SAMPLE_RATE], with_times=True)[0]
+
+    def _read_partial(self) -> Hypothesis:
+        return self._decode()
+
+    def _read_final(self) -> Hypothesis:
+        return self._decode()
+
+    def trailing_silence(self) -> float:
+        return CTCStream.trailing_silence(self)  # type: ignore[arg-type]
+
+
 def stream_message(hyp: Hypothesis, kind: str, offset_s: float = 0.0) -> dict[str, Any]:
     """A hypothesis as a live message: ``{"type": kind, "text", "words": [{"word", "start", "end",
     "confidence"}]}``, times shifted by ``offset_s`` (the utterance's start in the stream), as
@@ -325,4 +390,7 @@ def open_stream(engine: Any, chunk_s: float = 0.32, endpoint: EndpointConfig | N
         return HybridStream(engine, chunk_s, endpoint, **options)
     if not hasattr(engine, "decode") or not hasattr(engine, "tokenizer"):
         raise ValueError(f"{type(engine).__name__}: streaming needs a one-language CTC or a hybrid model")
+    encoder = getattr(getattr(engine, "model", None), "encoder", None)
+    if getattr(encoder, "dynamic_chunk", False) and getattr(encoder, "chunk_left", -1) >= 0:
+        return ChunkedCTCStream(engine, chunk_s, endpoint)  # chunk-trained: cached, no look-ahead
     return CTCStream(engine, chunk_s, endpoint, **options)
