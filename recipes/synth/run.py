@@ -8,6 +8,7 @@ Usage:
     python recipes/synth/run.py --exp exp/synth --stage report    # re-run only the report
     python recipes/synth/run.py --exp exp/voices --preset voices  # leave one engine out (needs the engines)
     python recipes/synth/run.py --exp exp/lid --preset lid        # language ID over the six languages
+    python recipes/synth/run.py --exp exp/streaming --preset streaming  # a chunk-trained CTC model for streaming
 
 Stages, in order (``--stage`` / ``--stop-stage`` pick a range):
     prepare   generate the corpus under EXP/corpus, check its audio, write
