@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ from asr.decoding.streaming import EndpointConfig, open_stream, stream_message
 from asr.decoding.types import Hypothesis
 
 __all__ = ["ServeConfig", "create_app", "page_html"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,10 @@ def create_app(models: Mapping[str, Recognizer], cfg: ServeConfig | None = None)
             await ws.close(code=1013)
         except WebSocketDisconnect:
             return
+        except Exception as e:  # a failure in the search: say so on the socket, keep the server up
+            log.exception("stream %s failed", name)
+            await ws.send_text(json.dumps({"type": "error", "error": f"{type(e).__name__}: {e}"}))
+            await ws.close(code=1011)
 
     app.state.started = time.time()
     return app
