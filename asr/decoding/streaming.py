@@ -309,8 +309,9 @@ class CTCStream(Stream):
 class ChunkedCTCStream(Stream):
     """A chunk-trained CTC model's stream (``ModelConfig(causal_conv=True, dynamic_chunk=True,
     chunk_left=L)``): the encoder runs once per chunk of ``chunk_s`` with each block's cached inputs
-    (:meth:`~asr.models.encoders.ConformerEncoder.forward_chunk`), so a chunk's frames are final
-    when it is computed and nothing is run twice; front end and subsampling are recomputed over the
+    (:meth:`~asr.models.encoders.ConformerEncoder.forward_chunk`: each block runs again over its kept
+    inputs and the new chunk), so a chunk's frames are final when computed; front end and subsampling
+    are recomputed over the
     audio so far, the newest :data:`HOLD_FRAMES` subsampled frames held back (their right context).
     """
 
