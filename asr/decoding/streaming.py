@@ -311,8 +311,8 @@ class ChunkedCTCStream(Stream):
     chunk_left=L)``): the encoder runs once per chunk of ``chunk_s`` with each block's cached inputs
     (:meth:`~asr.models.encoders.ConformerEncoder.forward_chunk`: each block runs again over its kept
     inputs and the new chunk), so a chunk's frames are final when computed; front end and subsampling
-    are recomputed over the
-    audio so far, the newest :data:`HOLD_FRAMES` subsampled frames held back (their right context).
+    are recomputed over the audio so far, the newest :data:`HOLD_FRAMES` subsampled frames held back
+    (their right context).
     """
 
     system = "ctc"
