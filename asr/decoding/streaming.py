@@ -312,7 +312,7 @@ class ChunkedCTCStream(Stream):
     (:meth:`~asr.models.encoders.ConformerEncoder.forward_chunk`: each block runs again over its kept
     inputs and the new chunk), so a chunk's frames are final when computed; front end and subsampling
     are recomputed over the audio so far, the newest :data:`HOLD_FRAMES` subsampled frames held back
-    (their right context).
+    (their right context). Partials also run the unfinished chunk, as it looks now, without keeping it.
     """
 
     system = "ctc"
@@ -355,14 +355,19 @@ class ChunkedCTCStream(Stream):
             self.frames += out.shape[1]
         self.queued = [ready[:, whole:]] if whole < ready.shape[1] else []
 
-    def _decode(self) -> Hypothesis:
-        if not self.lp:
+    def _decode(self, provisional: bool = False) -> Hypothesis:
+        parts = list(self.lp)
+        if provisional and self.queued and self.queued[0].shape[1]:  # the unfinished chunk, as it looks now
+            with torch.inference_mode():
+                out, _ = self.engine.model.encoder.forward_chunk(self.queued[0], self.cache, self.chunk_frames)
+                parts.append(self.engine.model.head(out).float().log_softmax(-1)[0].cpu())
+        if not parts:
             return Hypothesis("")
-        lp = torch.cat(self.lp)[None]
+        lp = torch.cat(parts)[None]
         return self.engine.decode(lp, torch.tensor([lp.shape[1]]), [self.samples / SAMPLE_RATE], with_times=True)[0]
 
     def _read_partial(self) -> Hypothesis:
-        return self._decode()
+        return self._decode(provisional=True)
 
     def _read_final(self) -> Hypothesis:
         return self._decode()
