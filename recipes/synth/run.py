@@ -64,6 +64,8 @@ class RecipeConfig:
     test_speakers: int = 6
     jobs: int = 0  # corpus generation workers; 0 = all cores
     engines: tuple[str, ...] = ("espeak",)  # synthesis engines of the corpus (asr synth --engines)
+    vtlp: float = 0.0  # share of utterances vocal-tract warped (asr synth --vtlp)
+    telephone: float = 0.0  # share through a telephone channel (asr synth --telephone)
     systems: tuple[str, ...] = ("hybrid", "ctc")
     lm_order: int = 3  # word n-gram of each language, from its training text
     hybrid: dict = field(default_factory=dict)  # HybridConfig fields
@@ -75,7 +77,8 @@ class RecipeConfig:
 
     def synth_config(self) -> SynthConfig:
         return SynthConfig(langs=self.langs, hours=self.hours, seed=self.seed, train_speakers=self.train_speakers,
-                           dev_speakers=self.dev_speakers, test_speakers=self.test_speakers, engines=self.engines)
+                           dev_speakers=self.dev_speakers, test_speakers=self.test_speakers, engines=self.engines,
+                           vtlp_prob=self.vtlp, telephone_prob=self.telephone)
 
     def ctc_settings(self) -> CTCSettings:
         return from_dict(CTCSettings, self.ctc, source="ctc")
