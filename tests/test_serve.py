@@ -131,7 +131,7 @@ def test_the_page_in_chromium_with_a_fake_microphone(served, tmp_path, monkeypat
 
     app, wavs, texts = served
     heard: list[np.ndarray] = []  # what the server's streams were fed, to compare with the microphone's file
-    real_open = asr.serve.open_stream
+    real_open = asr.serve.open_live
 
     def listening(*args, **kw):
         stream = real_open(*args, **kw)
@@ -139,7 +139,7 @@ def test_the_page_in_chromium_with_a_fake_microphone(served, tmp_path, monkeypat
         stream.accept = lambda x: (heard.append(np.asarray(x).copy()), accept(x))[1]
         return stream
 
-    monkeypatch.setattr(asr.serve, "open_stream", listening)
+    monkeypatch.setattr(asr.serve, "open_live", listening)
     # the fake microphone plays: silence, the sentence, silence (Chromium loops the file)
     mic = np.concatenate([np.zeros(8000), wavs[0].numpy(), np.zeros(24000)]).astype(np.float32)
     sf.write(tmp_path / "mic.wav", mic, 16000, subtype="PCM_16")

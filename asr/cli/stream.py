@@ -57,45 +57,33 @@ def pcm_blocks(source: str, block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
 
 def run_stream(args: argparse.Namespace, recognizer) -> int:
     """Stream ``args.inputs[0]`` through ``recognizer`` (an :class:`asr.api.Recognizer`); returns 0."""
-    from asr.decoding.streaming import open_stream, stream_message
+    from asr.decoding.streaming import LiveSession, open_live
 
     if len(args.inputs) != 1:
         raise UsageError("--stream takes one input: - or mic")
     if args.format not in ("txt", "json"):
         raise UsageError("--stream writes txt or json")
-    options = {"lookahead_s": 0.64} if recognizer.system == "ctc" else {}
-    stream = open_stream(recognizer.engine, 0.32 if recognizer.system == "ctc" else 0.16, **options)
+    session = LiveSession(open_live(recognizer.engine))
     tty = sys.stderr.isatty()
-    received, offset, last = 0, 0.0, ""
 
-    def emit(hyp, kind: str) -> None:
+    def emit(msg: dict) -> None:
         if args.format == "json":
-            msg = {**stream_message(hyp, kind, offset), "audio_s": round(received / 16000, 3)}
             print(json.dumps(msg, ensure_ascii=False), flush=True)
-        elif kind == "final":
+        elif msg["type"] == "final":
             if tty:
                 print("\r\033[K", end="", file=sys.stderr, flush=True)
-            if hyp.text:
-                print(hyp.text, flush=True)
+            if msg["text"]:
+                print(msg["text"], flush=True)
         elif tty:
-            print(f"\r\033[K{hyp.text}", end="", file=sys.stderr, flush=True)
+            print(f"\r\033[K{msg['text']}", end="", file=sys.stderr, flush=True)
         else:
-            print(f"partial: {hyp.text}", file=sys.stderr, flush=True)
+            print(f"partial: {msg['text']}", file=sys.stderr, flush=True)
 
     try:
         for block in pcm_blocks(args.inputs[0]):
-            received += block.shape[0]
-            stream.accept(block)
-            p = stream.partial()
-            if p.text != last:
-                emit(p, "partial")
-                last = p.text
-            if stream.endpoint():
-                emit(stream.finalize(), "final")
-                offset += stream.samples / 16000
-                stream.reset()
-                last = ""
+            for msg in session.feed(block):
+                emit(msg)
     except KeyboardInterrupt:
         pass
-    emit(stream.finalize(), "final")
+    emit(session.finish())
     return 0

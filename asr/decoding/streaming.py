@@ -48,9 +48,10 @@ from torch import Tensor
 
 from asr.audio import SAMPLE_RATE
 from asr.decoding.types import Hypothesis, WordSpan
+from asr.models.frame_classifier import scaled_loglikes
 
-__all__ = ["EndpointConfig", "Stream", "HybridStream", "CTCStream", "ChunkedCTCStream", "open_stream",
-           "stream_message"]
+__all__ = ["EndpointConfig", "Stream", "HybridStream", "CTCStream", "ChunkedCTCStream", "LiveSession",
+           "open_stream", "open_live", "stream_message", "LIVE_CHUNK_S", "LIVE_LOOKAHEAD_S"]
 
 
 @dataclass(frozen=True)
@@ -197,8 +198,6 @@ class HybridStream(Stream):
             if end <= self.frames:
                 return
             lo = max(0, self.frames - self.left)
-            from asr.models.frame_classifier import scaled_loglikes
-
             ll = scaled_loglikes(m.classifier, feats[0, lo:], m.log_prior, m.prior_scale).numpy()
         new = ll[self.frames - lo : end - lo]
         self.search.advance(new)
@@ -208,7 +207,7 @@ class HybridStream(Stream):
 
     def _ahead(self) -> Any:
         """The search so far plus the held-back frames (a fork), for partials that do not wait for them."""
-        if getattr(self, "ahead", None) is None or not len(self.ahead):
+        if self.ahead is None or not len(self.ahead):
             return self.search
         fork = self.search.fork()
         fork.advance(self.ahead)
@@ -242,7 +241,49 @@ class HybridStream(Stream):
         return (self.frames - last) * self.engine.model.frame_shift
 
 
-class CTCStream(Stream):
+class _CTCFrames(Stream):
+    """What both CTC streams share: the kept frames' log-probabilities ``lp`` (final once kept), their
+    search (:meth:`asr.decoding.ctc.Transcriber.decode`) and the trailing silence read off them."""
+
+    system = "ctc"
+
+    def _begin(self) -> None:
+        self.lp: list[Tensor] = []  # kept frames, (n, V) each
+        self.frames = 0
+
+    @property
+    def decoded_s(self) -> float:
+        return self.frames * self.engine.frame_shift_s
+
+    def _provisional(self) -> Tensor | None:
+        """Frames after the kept ones as they look now (partials read them), ``(n, V)``, or ``None``."""
+        return None
+
+    def _decode(self, provisional: bool = False) -> Hypothesis:
+        extra = self._provisional() if provisional else None
+        parts = self.lp + ([extra] if extra is not None and len(extra) else [])
+        if not parts:
+            return Hypothesis("")
+        lp = torch.cat(parts)[None]  # (1, T, V)
+        return self.engine.decode(lp, torch.tensor([lp.shape[1]]), [self.samples / SAMPLE_RATE], with_times=True)[0]
+
+    def _read_partial(self) -> Hypothesis:
+        return self._decode(provisional=True)
+
+    def _read_final(self) -> Hypothesis:
+        return self._decode()
+
+    def trailing_silence(self) -> float:
+        if not self.frames:
+            return 0.0
+        lp = torch.cat(self.lp)
+        self.lp = [lp]
+        nonblank = torch.nonzero(lp.argmax(-1) != self.engine.tokenizer.blank_id)
+        last = int(nonblank[-1]) + 1 if nonblank.numel() else 0
+        return (self.frames - last) * self.engine.frame_shift_s
+
+
+class CTCStream(_CTCFrames):
     """The CTC system's stream (see the module docstring); ``engine``: a :class:`~asr.decoding.ctc.Transcriber`.
 
     Args:
@@ -250,22 +291,15 @@ class CTCStream(Stream):
         lookahead_s: the newest frames of a window are recomputed with the next chunk, not kept.
     """
 
-    system = "ctc"
-
     def __init__(self, engine: Any, chunk_s: float = 0.32, endpoint: EndpointConfig | None = None,
                  left_s: float | None = 4.0, lookahead_s: float = 0.32):
         self.left_s, self.lookahead_s = left_s, lookahead_s
         super().__init__(engine, chunk_s, endpoint)
 
     def _begin(self) -> None:
-        self.lp: list[Tensor] = []  # kept frames, (n, V) each
-        self.ahead: Tensor | None = None  # the window's newest frames as they look now (partials read them)
-        self.frames = 0
+        super()._begin()
+        self.ahead: Tensor | None = None  # the window's newest frames as they look now
         self.stride = int(round(self.engine.frame_shift_s * SAMPLE_RATE))  # samples per output frame
-
-    @property
-    def decoded_s(self) -> float:
-        return self.frames * self.engine.frame_shift_s
 
     def _update(self, final: bool) -> None:
         wav = self._wav()
@@ -283,30 +317,11 @@ class CTCStream(Stream):
             self.frames = end
         self.ahead = None if final else lp[max(self.frames, start_frame) - start_frame :]
 
-    def _decode(self, ahead: bool = False) -> Hypothesis:
-        parts = self.lp + ([self.ahead] if ahead and self.ahead is not None and len(self.ahead) else [])
-        if not parts:
-            return Hypothesis("")
-        lp = torch.cat(parts)[None]  # (1, T, V)
-        return self.engine.decode(lp, torch.tensor([lp.shape[1]]), [self.samples / SAMPLE_RATE], with_times=True)[0]
-
-    def _read_partial(self) -> Hypothesis:
-        return self._decode(ahead=True)
-
-    def _read_final(self) -> Hypothesis:
-        return self._decode()
-
-    def trailing_silence(self) -> float:
-        if not self.frames:
-            return 0.0
-        lp = torch.cat(self.lp)
-        self.lp = [lp]
-        nonblank = torch.nonzero(lp.argmax(-1) != self.engine.tokenizer.blank_id)
-        last = int(nonblank[-1]) + 1 if nonblank.numel() else 0
-        return (self.frames - last) * self.engine.frame_shift_s
+    def _provisional(self) -> Tensor | None:
+        return self.ahead
 
 
-class ChunkedCTCStream(Stream):
+class ChunkedCTCStream(_CTCFrames):
     """A chunk-trained CTC model's stream (``ModelConfig(causal_conv=True, dynamic_chunk=True,
     chunk_left=L)``): the encoder runs once per chunk of ``chunk_s`` with each block's cached inputs
     (:meth:`~asr.models.encoders.ConformerEncoder.forward_chunk`: each block runs again over its kept
@@ -315,7 +330,6 @@ class ChunkedCTCStream(Stream):
     (their right context). Partials also run the unfinished chunk, as it looks now, without keeping it.
     """
 
-    system = "ctc"
     HOLD_FRAMES = 2  # subsampled frames whose feature frames still change with more audio
 
     def __init__(self, engine: Any, chunk_s: float = 0.32, endpoint: EndpointConfig | None = None):
@@ -323,15 +337,18 @@ class ChunkedCTCStream(Stream):
         super().__init__(engine, chunk_s, endpoint)
 
     def _begin(self) -> None:
+        super()._begin()
         self.cache: list[Tensor] | None = None
         self.embedded = 0  # subsampled frames sent through the encoder
         self.queued: list[Tensor] = []  # embedded frames waiting for a whole chunk
-        self.lp: list[Tensor] = []
-        self.frames = 0
 
-    @property
-    def decoded_s(self) -> float:
-        return self.frames * self.engine.frame_shift_s
+    def _run_chunk(self, h: Tensor, keep: bool) -> Tensor:
+        """``h (1, C, D)`` embedded frames through the blocks and the head -> ``(C, V)``; ``keep``: the cache too."""
+        model = self.engine.model
+        out, cache = model.encoder.forward_chunk(h, self.cache, self.chunk_frames)
+        if keep:
+            self.cache = cache
+        return model.head(out).float().log_softmax(-1)[0].cpu()
 
     @torch.inference_mode()
     def _update(self, final: bool) -> None:
@@ -350,30 +367,15 @@ class ChunkedCTCStream(Stream):
         step = self.chunk_frames
         whole = ready.shape[1] if final else (ready.shape[1] // step) * step
         for i in range(0, whole, step):
-            out, self.cache = model.encoder.forward_chunk(ready[:, i : i + step], self.cache, step)
-            self.lp.append(model.head(out).float().log_softmax(-1)[0].cpu())
-            self.frames += out.shape[1]
+            self.lp.append(self._run_chunk(ready[:, i : i + step], keep=True))
+            self.frames += self.lp[-1].shape[0]
         self.queued = [ready[:, whole:]] if whole < ready.shape[1] else []
 
-    def _decode(self, provisional: bool = False) -> Hypothesis:
-        parts = list(self.lp)
-        if provisional and self.queued and self.queued[0].shape[1]:  # the unfinished chunk, as it looks now
-            with torch.inference_mode():
-                out, _ = self.engine.model.encoder.forward_chunk(self.queued[0], self.cache, self.chunk_frames)
-                parts.append(self.engine.model.head(out).float().log_softmax(-1)[0].cpu())
-        if not parts:
-            return Hypothesis("")
-        lp = torch.cat(parts)[None]
-        return self.engine.decode(lp, torch.tensor([lp.shape[1]]), [self.samples / SAMPLE_RATE], with_times=True)[0]
-
-    def _read_partial(self) -> Hypothesis:
-        return self._decode(provisional=True)
-
-    def _read_final(self) -> Hypothesis:
-        return self._decode()
-
-    def trailing_silence(self) -> float:
-        return CTCStream.trailing_silence(self)  # type: ignore[arg-type]
+    @torch.inference_mode()
+    def _provisional(self) -> Tensor | None:
+        if not self.queued or not self.queued[0].shape[1]:
+            return None
+        return self._run_chunk(self.queued[0], keep=False)  # the unfinished chunk, as it looks now
 
 
 def stream_message(hyp: Hypothesis, kind: str, offset_s: float = 0.0) -> dict[str, Any]:
@@ -383,6 +385,57 @@ def stream_message(hyp: Hypothesis, kind: str, offset_s: float = 0.0) -> dict[st
     words = [{"word": w.word, "start": round(w.start + offset_s, 3), "end": round(w.end + offset_s, 3),
               "confidence": round(math.exp(min(w.score, 0.0)), 4)} for w in hyp.words]
     return {"type": kind, "text": hyp.text, "words": words}
+
+
+LIVE_CHUNK_S = {"ctc": 0.32, "hybrid": 0.16}  # tools/bench_stream.py: hybrid p95 293-389 ms at 0.1 x real time
+LIVE_LOOKAHEAD_S = 0.64  # CTC windows: streaming WER 1.00-1.07x offline (0.32 s: up to 1.23x)
+
+
+def open_live(engine: Any, endpoint: EndpointConfig | None = None, chunk_s: float | None = None,
+              lookahead_s: float = LIVE_LOOKAHEAD_S) -> Stream:
+    """:func:`open_stream` with the live defaults of ``asr serve`` and ``asr transcribe --stream``:
+    ``chunk_s`` per system (:data:`LIVE_CHUNK_S`), CTC windows with ``lookahead_s``."""
+    system = getattr(engine, "system", "")
+    options = {"lookahead_s": lookahead_s} if system == "ctc" else {}
+    return open_stream(engine, chunk_s or LIVE_CHUNK_S.get(system, LIVE_CHUNK_S["ctc"]), endpoint, **options)
+
+
+class LiveSession:
+    """A stream over any number of utterances, as a connection sees it: :meth:`feed` samples, get
+    messages (:func:`stream_message` plus ``audio_s``, the seconds received so far): a partial when
+    its text changes, a final at every endpoint (the stream then starts the next utterance, word
+    times counting on from where it ended), and :meth:`finish`'s final at the end."""
+
+    def __init__(self, stream: Stream):
+        self.stream = stream
+        self.offset = 0.0  # seconds before the current utterance
+        self.received = 0  # samples of the whole session
+        self.last = ""
+
+    def message(self, hyp: Hypothesis, kind: str) -> dict[str, Any]:
+        """``hyp`` as a message of this session."""
+        return {**stream_message(hyp, kind, self.offset), "audio_s": round(self.received / SAMPLE_RATE, 3)}
+
+    def feed(self, samples: Tensor | np.ndarray) -> list[dict[str, Any]]:
+        """``(S,)`` more samples -> the messages they cause (possibly none)."""
+        s = self.stream
+        self.received += int(np.asarray(samples).size)
+        s.accept(samples)
+        out = []
+        p = s.partial()
+        if p.text != self.last:
+            out.append(self.message(p, "partial"))
+            self.last = p.text
+        if s.endpoint():
+            out.append(self.message(s.finalize(), "final"))
+            self.offset += s.samples / SAMPLE_RATE
+            s.reset()
+            self.last = ""
+        return out
+
+    def finish(self) -> dict[str, Any]:
+        """The last utterance's final message."""
+        return self.message(self.stream.finalize(), "final")
 
 
 def open_stream(engine: Any, chunk_s: float = 0.32, endpoint: EndpointConfig | None = None, **options: Any) -> Stream:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -45,8 +44,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from asr.api import Recognizer
 from asr.audio import AudioError, decode_audio
-from asr.decoding.streaming import EndpointConfig, open_stream, stream_message
-from asr.decoding.types import Hypothesis
+from asr.decoding.streaming import LIVE_CHUNK_S, LIVE_LOOKAHEAD_S, EndpointConfig, LiveSession, open_live
 
 __all__ = ["ServeConfig", "create_app", "page_html"]
 
@@ -62,9 +60,9 @@ class ServeConfig:
     max_pending: int = 16
     timeout_s: float = 120.0
     idle_s: float = 30.0
-    chunk_s: float = 0.32  # streaming: audio per network run (CTC)
-    hybrid_chunk_s: float = 0.16  # hybrid streams (tools/bench_stream.py: p95 latency 293-389 ms, 0.1 x real time)
-    lookahead_s: float = 0.64  # CTC streams: newest frames recomputed with the next chunk
+    chunk_s: float = LIVE_CHUNK_S["ctc"]  # streaming: audio per network run (CTC)
+    hybrid_chunk_s: float = LIVE_CHUNK_S["hybrid"]  # hybrid streams
+    lookahead_s: float = LIVE_LOOKAHEAD_S  # CTC streams: newest frames recomputed with the next chunk
     endpoint: EndpointConfig = EndpointConfig()
 
 
@@ -163,42 +161,19 @@ def create_app(models: Mapping[str, Recognizer], cfg: ServeConfig | None = None)
             await ws.close(code=1008)
             return
         rec = models[name]
-        options = {"lookahead_s": cfg.lookahead_s} if rec.system == "ctc" else {}
-        chunk = cfg.chunk_s if rec.system == "ctc" else cfg.hybrid_chunk_s
         try:
-            s = open_stream(rec.engine, chunk, cfg.endpoint, **options)
+            session = LiveSession(open_live(rec.engine, cfg.endpoint,
+                                            cfg.chunk_s if rec.system == "ctc" else cfg.hybrid_chunk_s,
+                                            cfg.lookahead_s))
         except ValueError as e:  # e.g. a language-ID model: files only
             await ws.send_text(json.dumps({"type": "error", "error": f"{name}: {e}"}))
             await ws.close(code=1003)
             return
-        offset = 0.0  # seconds before the current utterance (earlier utterances, ended at endpoints)
-        received = 0  # samples of this connection
-        last = ""
         pool = workers()
 
-        def message(hyp: Hypothesis, kind: str) -> dict[str, Any]:
-            return {**stream_message(hyp, kind, offset), "audio_s": round(received / 16000, 3)}
-
         def feed(samples: np.ndarray) -> list[dict[str, Any]]:
-            nonlocal offset, last, received
-            out = []
-            received += samples.shape[0]
-            s.accept(samples)
-            p = s.partial()
-            if p.text != last:
-                out.append(message(p, "partial"))
-                last = p.text
-            if s.endpoint():
-                final = s.finalize()
-                if final.text:
-                    out.append(message(final, "final"))
-                offset += s.samples / 16000
-                s.reset()
-                last = ""
-            return out
-
-        def finish() -> dict[str, Any]:
-            return message(s.finalize(), "final")
+            # an utterance that ended with nothing said sends no final (the one after eof always comes)
+            return [m for m in session.feed(samples) if m["type"] != "final" or m["text"]]
 
         try:
             while True:
@@ -218,7 +193,7 @@ def create_app(models: Mapping[str, Recognizer], cfg: ServeConfig | None = None)
                 except json.JSONDecodeError:
                     text = {}
                 if isinstance(text, dict) and text.get("eof"):
-                    await ws.send_text(json.dumps(await pool.run(finish)))
+                    await ws.send_text(json.dumps(await pool.run(session.finish)))
                     await ws.close()
                     return
                 await ws.send_text(json.dumps({"type": "error", "error": 'text frames: only {"eof": true}'}))
@@ -233,5 +208,4 @@ def create_app(models: Mapping[str, Recognizer], cfg: ServeConfig | None = None)
             await ws.send_text(json.dumps({"type": "error", "error": f"{type(e).__name__}: {e}"}))
             await ws.close(code=1011)
 
-    app.state.started = time.time()
     return app
