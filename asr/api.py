@@ -41,7 +41,7 @@ from torch import Tensor
 
 from asr.audio import SAMPLE_RATE, AudioError, info, load_audio, resample
 from asr.decoding.types import Recognizer as Engine
-from asr.decoding.types import WordSpan
+from asr.decoding.types import AUTO_LANGUAGE, WordSpan
 from asr.errors import UsageError
 
 __all__ = ["CHUNK_SECONDS", "Word", "Segment", "Transcript", "Failure", "Recognizer", "load", "iter_chunks",
@@ -470,5 +470,5 @@ def load(model_dir: str | os.PathLike, device: str = "cpu", backend: str = "torc
             raise UsageError(str(e)) from None
     engine = load_recognizer(Path(model_dir), device, beam, lm, lm_weight=lm_weight, word_score=word_score,
                              language=language, n_best=n_best, hotwords=hotwords or None, backend=backend)
-    lang = "" if language == "auto" else language or getattr(getattr(engine, "model", None), "lang", "") or ""
+    lang = "" if language == AUTO_LANGUAGE else language or getattr(getattr(engine, "model", None), "lang", "") or ""
     return Recognizer(engine, chunk_seconds, batch_size, lang if isinstance(lang, str) else "", vad=vad)

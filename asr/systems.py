@@ -54,7 +54,7 @@ from typing import Any
 
 from asr.config import from_dict
 from asr.data.manifest import read_manifest, subset_manifest
-from asr.decoding.types import DecodeStats, Recognizer
+from asr.decoding.types import AUTO_LANGUAGE, DecodeStats, Recognizer
 from asr.text.lexicon import Lexicon
 
 __all__ = [
@@ -295,8 +295,7 @@ def load_recognizer(model_dir: str | os.PathLike, device: str = "cpu", beam: flo
     """
     d = Path(model_dir)
     system = system_of(d)
-    auto = language == "auto"  # asr.decoding.ctc_lid.AUTO: the model's language-ID head picks
-    if system == "ctc" and beam is None and lm is None and not auto:  # the search the directory was measured with
+    if system == "ctc" and beam is None and lm is None and language != AUTO_LANGUAGE:  # the search the directory was measured with
         saved = ctc_decoding(d, language)
         if saved is not None:
             beam, lm = saved["beam"], saved["lm"]
@@ -342,6 +341,23 @@ def save_ctc_decoding(model_dir: str | os.PathLike, lang: str, lm: str | os.Path
     return path
 
 
+def _decoding_record(model_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """``decoding.json`` of a CTC model directory (``lms`` a dict), or ``None`` without one.
+
+    Raises:
+        ValueError: a malformed file.
+    """
+    path = Path(model_dir) / DECODING_JSON
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["lms"] = dict(record["lms"])
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
+        raise ValueError(f"{path}: not a decoding file ({type(e).__name__}: {e})") from None
+    return record
+
+
 def ctc_decoding(model_dir: str | os.PathLike, language: str | None = None) -> dict[str, Any] | None:
     """The saved default search of a CTC model directory: ``{"beam", "lm", "lm_weight", "word_score"}``, or
     ``None`` (no ``decoding.json``; several languages and none asked for: greedy).
@@ -350,13 +366,10 @@ def ctc_decoding(model_dir: str | os.PathLike, language: str | None = None) -> d
         ValueError: ``language`` has no saved LM (the saved ones are named), or a malformed file.
     """
     path = Path(model_dir) / DECODING_JSON
-    if not path.is_file():
+    record = _decoding_record(model_dir)
+    if record is None:
         return None
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        lms = dict(record["lms"])
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
-        raise ValueError(f"{path}: not a decoding file ({type(e).__name__}: {e})") from None
+    lms = record["lms"]
     if language is None:
         if len(lms) != 1:
             log.info("%s: LMs for %s; pass a language to decode with one (greedy now)", path, sorted(lms))
@@ -364,7 +377,12 @@ def ctc_decoding(model_dir: str | os.PathLike, language: str | None = None) -> d
         language = next(iter(lms))
     if language not in lms:
         raise ValueError(f"{path}: no LM for language {language!r}; saved: {sorted(lms)}")
-    return {"beam": record.get("beam", 16), "lm": Path(model_dir) / lms[language],
+    return _saved_search(model_dir, record, language)
+
+
+def _saved_search(model_dir: str | os.PathLike, record: dict[str, Any], language: str) -> dict[str, Any]:
+    """``language``'s search in a read ``decoding.json`` (the language has an LM there)."""
+    return {"beam": record.get("beam", 16), "lm": Path(model_dir) / record["lms"][language],
             "lm_weight": record.get("lm_weight", 1.0), "word_score": record.get("word_score", 0.0)}
 
 
@@ -382,20 +400,30 @@ def _load_hybrid(model_dir: Path, device: str, beam: float | None, lm: str | Non
 def _load_ctc(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
               word_score: float | None, mode: str, n_best: int = 1, language: str | None = None,
               hotwords: Mapping[str, float] | None = None, backend: str = "torch") -> Recognizer:
-    from asr.decoding.ctc import Transcriber, choose_decoder
+    from asr.decoding.ctc import Transcriber
 
     if mode != "word":
         raise ValueError(f"mode {mode!r}: a CTC model recognizes words (its units) only")
-    if language == "auto":
+    if language == AUTO_LANGUAGE:
         return _load_language_id(model_dir, device, beam, lm, lm_weight, word_score, n_best, hotwords, backend)
-    beam_size = max(int(beam or 1), n_best if n_best > 1 and lm is None else 1, 8 if hotwords else 1)
-    name, decoder_options = choose_decoder(beam_size, lm, 1.0 if lm_weight is None else lm_weight, word_score or 0.0)
-    if hotwords:
-        decoder_options["hotwords"] = dict(hotwords)  # prefix beam search or the lexicon + LM search
-    if name == "lexicon" and n_best > 1:
-        decoder_options["nbest"] = n_best
+    name, decoder_options = _ctc_search(beam, lm, lm_weight, word_score, n_best, hotwords)
     return Transcriber(model_dir, device=device, decoder=name, lang=language, n_best=n_best, backend=backend,
                        **decoder_options)
+
+
+def _ctc_search(beam: float | None, lm: str | os.PathLike | None, lm_weight: float | None, word_score: float | None,
+                n_best: int, hotwords: Mapping[str, float] | None) -> tuple[str, dict[str, Any]]:
+    """The CTC decoder (name, options) of the loaders' options: greedy; prefix beam search (of at least
+    ``n_best``, and 8 with hotwords); with ``lm`` the lexicon + LM search (its n-best too)."""
+    from asr.decoding.ctc import choose_decoder
+
+    beam_size = max(int(beam or 1), n_best if n_best > 1 and lm is None else 1, 8 if hotwords else 1)
+    name, options = choose_decoder(beam_size, lm, 1.0 if lm_weight is None else lm_weight, word_score or 0.0)
+    if hotwords:
+        options["hotwords"] = dict(hotwords)  # prefix beam search or the lexicon + LM search
+    if name == "lexicon" and n_best > 1:
+        options["nbest"] = n_best
+    return name, options
 
 
 def _load_language_id(model_dir: Path, device: str, beam: float | None, lm: str | None, lm_weight: float | None,
@@ -403,7 +431,6 @@ def _load_language_id(model_dir: Path, device: str, beam: float | None, lm: str 
                       backend: str) -> Recognizer:
     """``language="auto"``: each language's saved lexicon + LM search (``decoding.json``), else greedy
     (or a beam of ``beam``); ``beam`` given: every language decodes with that beam and its saved LM."""
-    from asr.decoding.ctc import choose_decoder
     from asr.decoding.ctc_lid import LanguageIdTranscriber
     from asr.models.multilingual import read_multilingual_config
 
@@ -411,23 +438,18 @@ def _load_language_id(model_dir: Path, device: str, beam: float | None, lm: str 
         raise ValueError("language 'auto': one LM per language comes from the model directory (no --lm), "
                          "no hotwords, torch backend")
     langs = read_multilingual_config(model_dir)["model"]["languages"]
+    record = _decoding_record(model_dir) or {"lms": {}}
     decoders = {}
-    for lang in langs:
-        try:
-            saved = ctc_decoding(model_dir, lang)
-        except ValueError as e:  # a language without a saved LM decodes without one; a bad file still fails
-            if "no LM for language" not in str(e):
-                raise
+    for lang in langs:  # a language without a saved LM decodes without one
+        saved = _saved_search(model_dir, record, lang) if lang in record["lms"] else None
+        size = beam if beam is not None else saved["beam"] if saved else None
+        if saved and (size or 1) <= 1:  # a beam of 1: greedy, as for one language
             saved = None
-        size = int(beam) if beam is not None else (saved["beam"] if saved else max(1, n_best))
-        if saved and size > 1:
-            name, options = choose_decoder(size, saved["lm"], saved["lm_weight"] if lm_weight is None else lm_weight,
-                                           saved["word_score"] if word_score is None else word_score)
-            if n_best > 1:
-                options["nbest"] = n_best
+        if saved:
+            decoders[lang] = _ctc_search(size, saved["lm"], saved["lm_weight"] if lm_weight is None else lm_weight,
+                                         saved["word_score"] if word_score is None else word_score, n_best, None)
         else:
-            name, options = choose_decoder(max(size, n_best if n_best > 1 else 1))
-        decoders[lang] = (name, options)
+            decoders[lang] = _ctc_search(size, None, None, None, n_best, None)
     return LanguageIdTranscriber(model_dir, device, decoders=decoders, n_best=n_best)
 
 

@@ -11,6 +11,7 @@ import torch
 import asr
 from asr.audio import load_audio
 from asr.data.manifest import read_manifest, write_manifest
+from asr.decoding.ctc_lid import LanguageIdTranscriber
 from asr.experiments.language_id import LidConfig, LidData, lid_table, run_language_id
 
 pytestmark = pytest.mark.slow
@@ -63,6 +64,7 @@ def test_auto_transcripts_carry_the_language_and_use_its_head(lid, tmp_path):
     root, results = lid
     model_dir = results["model_dir"]
     rec = asr.load(model_dir, language="auto")
+    assert isinstance(rec.engine, LanguageIdTranscriber) and rec.engine.languages == LANGS
     utt = read_manifest(root / "corpus" / "de" / "train.jsonl")[0]
     t = rec.transcribe(utt.audio)
     assert t.language == "de" and t.to_dict()["language"] == "de"

@@ -30,9 +30,7 @@ from asr.decoding.ctc import Transcriber
 from asr.decoding.types import Hypothesis
 from asr.models.multilingual import LanguageView, load_multilingual_dir
 
-__all__ = ["AUTO", "LanguageIdTranscriber"]
-
-AUTO = "auto"  # the language option that asks the model to identify the language
+__all__ = ["LanguageIdTranscriber"]
 
 
 class LanguageIdTranscriber:

@@ -23,8 +23,11 @@ from typing import Any, Protocol, runtime_checkable
 import torch
 from torch import Tensor
 
-__all__ = ["WordSpan", "Hypothesis", "Recognizer", "StreamingRecognizer", "DecodeStats", "distinct_texts"]
+__all__ = ["WordSpan", "Hypothesis", "Recognizer", "StreamingRecognizer", "DecodeStats", "distinct_texts",
+           "AUTO_LANGUAGE"]
 
+
+AUTO_LANGUAGE = "auto"  # the language option that asks a multilingual model's language-ID head (asr.decoding.ctc_lid)
 
 @dataclass(frozen=True)
 class WordSpan:
