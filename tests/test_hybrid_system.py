@@ -191,3 +191,17 @@ def test_confidence_and_nbest_from_the_search(trained):
                     model.lexicon.pronounce(w.word)))
                 wrong.append(rec.word_confidence(post, other, s, e))
     assert right and sum(wrong) / len(wrong) < 0.5 * sum(right) / len(right)
+
+
+@pytest.mark.slow
+def test_a_new_hotword_is_pronounced_decoded_and_given_a_confidence(trained):
+    root, lang_dir, _ = trained
+    model = load_hybrid(root / "model")
+    word = "zorblat"
+    assert word not in model.lexicon
+    rec = HybridRecognizer(model, beam=10.0, hotwords={word: 20.0})
+    assert word in rec.lexicon and rec.lexicon.pronunciations(word)  # espeak-ng's pronunciation, added
+    u = read_manifest(lang_dir / "train.jsonl")[0]
+    hyp = rec.transcribe([load_audio(u.audio)], with_times=True)[0]
+    assert word in hyp.text.split(), hyp.text  # boosted far enough to be output
+    assert all(0.0 <= torch.tensor(w.score).exp().item() <= 1.0 for w in hyp.words)  # its confidence too

@@ -76,7 +76,6 @@ class HybridRecognizer:
         self.model = model if isinstance(model, HybridModel) else load_hybrid(model, lm)
         self.device = torch.device("cpu")
         self.n_best = n_best
-        self.mode = mode
         self.decoder_name = mode
         self.cfg = decoder_config(self.model, mode, **overrides)
         m = self.model
@@ -84,12 +83,14 @@ class HybridRecognizer:
         if bonus and mode != "word":
             raise ValueError("hotwords: word recognition only (not --mode phone)")
         if mode == "word":
-            lexicon = with_hotwords(m, bonus) if bonus else m.lexicon
+            # the words the search spells (hotwords included): word confidences read their phones here
+            self.lexicon = with_hotwords(m, bonus) if bonus else m.lexicon
             lm_weight = self.cfg.lm_weight or 1.0
-            tree = LexiconTree.build(lexicon, m.topo, m.lm, {w: b / lm_weight for w, b in bonus.items()})
+            tree = LexiconTree.build(self.lexicon, m.topo, m.lm, {w: b / lm_weight for w, b in bonus.items()})
             ngram = m.lm
         else:
-            tree, ngram = LexiconTree.build(phone_loop_lexicon(m.topo.phones), m.topo, m.phone_lm), m.phone_lm
+            self.lexicon = phone_loop_lexicon(m.topo.phones)
+            tree, ngram = LexiconTree.build(self.lexicon, m.topo, m.phone_lm), m.phone_lm
         self.decoder = HybridDecoder(tree, ngram, self.cfg, bonus)
         self._word_pdfs: dict[str, np.ndarray] = {}
 
@@ -115,8 +116,9 @@ class HybridRecognizer:
         return np.exp(loglikes + m.prior_scale * m.log_prior.numpy()[None, :])
 
     def word_confidence(self, post: np.ndarray, word: str, start: int, end: int) -> float:
-        """Confidence in [0, 1] of ``word`` on frames ``[start, end)``: the mean over its frames of the
-        posterior mass of the HMM states of its phones (any of its pronunciations).
+        """Confidence in [0, 1] of ``word`` (a word of the search's lexicon, hotwords included; a phone in
+        phone mode) on frames ``[start, end)``: the mean over its frames of the posterior mass of the
+        HMM states of its phones (any of its pronunciations).
 
         A frame the classifier gives to other phones lowers it; a word that the LM pushed in over
         audio of other phones scores near 0.
@@ -125,12 +127,8 @@ class HybridRecognizer:
             return 0.0
         pdfs = self._word_pdfs.get(word)
         if pdfs is None:
-            topo = self.model.topo
-            if self.mode == "phone":
-                phones = {word}
-            else:
-                phones = {ph for pron in self.model.lexicon.pronunciations(word) for ph in pron}
-            pdfs = np.unique(np.concatenate([topo.pdfs(ph) for ph in phones])) if phones else np.zeros(0, np.int64)
+            phones = {ph for pron in self.lexicon.pronunciations(word) for ph in pron}
+            pdfs = np.unique(np.concatenate([self.model.topo.pdfs(ph) for ph in phones]))
             self._word_pdfs[word] = pdfs
         return float(np.clip(post[start:end][:, pdfs].sum(axis=1).mean(), 0.0, 1.0))
 
