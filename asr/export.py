@@ -53,6 +53,7 @@ from torch import Tensor, nn
 from asr.features import FeatureConfig, base_features, feature_constants, frame_mask, normalise_and_context
 from asr.models.ctc import MODEL_CONFIG, CTCModel, load_model_dir
 from asr.models.encoders import MIN_INPUT_FRAMES, SUBSAMPLING, BLSTMEncoder, ConformerEncoder, Encoder
+from asr.models.onnx import pad_to_min, trim_frames
 
 __all__ = [
     "ExportableCTC",
@@ -385,15 +386,10 @@ class ExportedCTC:
         return json.loads(self.files[MODEL_CONFIG])
 
     def __call__(self, wav: Tensor, wav_lengths: Tensor) -> tuple[Tensor, Tensor]:
-        wav = wav.float()
-        wav_lengths = wav_lengths.long()
-        short = self.meta["min_samples"] - wav.shape[1]
-        if short > 0:  # pad up to the traced minimum; lengths unchanged, so no extra frames count
-            wav = torch.nn.functional.pad(wav, (0, short))
+        wav = pad_to_min(wav.float(), self.meta["min_samples"])
         with torch.no_grad():
-            log_probs, out_lengths = self.module(wav, wav_lengths)
-        T = int(out_lengths.max()) if out_lengths.numel() else 0
-        return log_probs[:, :T], out_lengths
+            log_probs, out_lengths = self.module(wav, wav_lengths.long())
+        return trim_frames(log_probs, out_lengths), out_lengths
 
 
 def load_exported(path: str | os.PathLike) -> ExportedCTC:

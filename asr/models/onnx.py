@@ -27,7 +27,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["ONNX_FILE", "ONNX_INT8_FILE", "ONNX_META_KEY", "BACKENDS", "OnnxCTC", "onnx_file", "require"]
+__all__ = ["ONNX_FILE", "ONNX_INT8_FILE", "ONNX_META_KEY", "BACKENDS", "OnnxCTC", "onnx_file", "require",
+           "pad_to_min", "trim_frames"]
 
 ONNX_FILE = "model.onnx"  # the fp32 export inside a model directory
 ONNX_INT8_FILE = "model.int8.onnx"  # its int8 dynamic quantization
@@ -58,6 +59,19 @@ def onnx_file(model_dir: str | os.PathLike, backend: str) -> Path:
         flag = " --int8" if backend == "onnx-int8" else ""
         raise ValueError(f"{path}: no such file; write it with `asr export {model_dir} --format onnx{flag}`")
     return path
+
+
+def pad_to_min(wav: Tensor, min_samples: int) -> Tensor:
+    """``wav (B, S)`` zero-padded to at least ``min_samples`` (an export's traced minimum; lengths unchanged,
+    so no extra frames count)."""
+    short = int(min_samples) - wav.shape[1]
+    return torch.nn.functional.pad(wav, (0, short)) if short > 0 else wav
+
+
+def trim_frames(log_probs: Tensor, lengths: Tensor) -> Tensor:
+    """``(B, T, V)`` cut to ``max(lengths)`` frames: an export's ``T`` follows the padded width, the eager
+    model's the longest input."""
+    return log_probs[:, : int(lengths.max()) if lengths.numel() else 0]
 
 
 class OnnxCTC:
@@ -110,16 +124,12 @@ class OnnxCTC:
         inputs shorter than the traced minimum are zero-padded (their lengths unchanged).
         """
         device = wav.device
-        x = wav.detach().float().cpu()
-        short = int(self.meta["min_samples"]) - x.shape[1]
-        if short > 0:
-            x = torch.nn.functional.pad(x, (0, short))
+        x = pad_to_min(wav.detach().float().cpu(), self.meta["min_samples"])
         feeds = {"wav": np.ascontiguousarray(x.numpy()),
                  "wav_lengths": np.ascontiguousarray(wav_lengths.detach().cpu().long().numpy())}
         log_probs, lengths = self.session.run(None, feeds)
-        lp, n = torch.from_numpy(log_probs), torch.from_numpy(lengths).long()
-        T = int(n.max()) if n.numel() else 0
-        return lp[:, :T].to(device), n.to(device)
+        n = torch.from_numpy(lengths).long()
+        return trim_frames(torch.from_numpy(log_probs), n).to(device), n.to(device)
 
     def eval(self) -> OnnxCTC:
         """No-op (an exported graph is always in eval mode); for code that treats it as a module."""
