@@ -80,6 +80,29 @@ def random_hybrid_model_dir(out: Path, words: dict[str, list[str]]) -> Path:
 OVERFIT_TEXTS = ["hello world", "good morning", "thank you"]
 
 
+def render_corpus(out: Path, texts: list[str], prefix: str, lead_s: float = 0.1, tail_s: float = 0.1) -> list:
+    """Clean espeak-ng speech of ``texts`` (one voice, no noise) under ``out``; returns manifest rows
+    (:class:`~asr.data.manifest.Utterance`, ids ``<prefix>00``, ...).
+
+    Rendered in a fresh process, as the corpus generator renders its shards: libespeak-ng keeps state
+    from one utterance to the next, so the audio (and a model trained on it) would otherwise depend on
+    what the tests before spoke.
+    """
+    import multiprocessing as mp
+
+    from asr.data.manifest import Utterance
+    from asr.data.synth import Speaker, UttSpec, _render_shard
+
+    spk = Speaker(id="spk0", lang="en", voice="en-us+m3", pitch=50, pitch_range=50, speed=1.0, gain_db=-6.0)
+    specs = [UttSpec(id=f"{prefix}{i:02d}", lang="en", split="train", text=text, speaker=spk, speed=1.0, pitch=50,
+                     gain_db=-6.0, lead_s=lead_s, tail_s=tail_s, snr_db=None, noise_color=0.0, rt60_s=None, seed=i,
+                     wav_path=f"wav/{prefix}{i:02d}.wav") for i, text in enumerate(texts)]
+    with mp.get_context("forkserver").Pool(1, maxtasksperchild=1) as pool:
+        rendered = pool.map(_render_shard, [(specs, str(out))])[0]
+    return [Utterance(id=spec.id, audio=str(out / spec.wav_path), duration=r.duration, text=spec.text, lang="en",
+                      speaker="spk0") for spec, r in zip(specs, rendered)]
+
+
 @pytest.fixture(scope="session")
 def overfit_ctc(tmp_path_factory):
     """A tiny CTC model trained on three clean espeak-ng utterances (0.2 s of silence before, 0.6 or 2 s
@@ -88,25 +111,15 @@ def overfit_ctc(tmp_path_factory):
     import dataclasses
 
     from asr.audio import load_audio
-    from asr.data.manifest import Utterance, write_manifest
-    from asr.data.synth import Speaker, UttSpec, render
+    from asr.data.manifest import write_manifest
     from asr.models.ctc import ModelConfig
     from asr.text.tokenizer import CharTokenizer
     from asr.train.config import TrainConfig
     from asr.train.loop import train_ctc
 
     root = tmp_path_factory.mktemp("overfit")
-    spk = Speaker(id="spk0", lang="en", voice="en-us+m3", pitch=50, pitch_range=50, speed=1.0, gain_db=-6.0)
-    utts, long = [], []
-    for tail, out in ((0.6, utts), (2.0, long)):  # the long tails teach it that silence is blank
-        for i, text in enumerate(OVERFIT_TEXTS):
-            uid = f"u{i:02d}" if tail < 1 else f"l{i:02d}"
-            spec = UttSpec(id=uid, lang="en", split="train", text=text, speaker=spk, speed=1.0, pitch=50,
-                           gain_db=-6.0, lead_s=0.2, tail_s=tail, snr_db=None, noise_color=0.0, rt60_s=None,
-                           seed=i, wav_path=f"wav/{uid}.wav")
-            r = render(spec, root / "corpus")
-            out.append(Utterance(id=uid, audio=str(root / "corpus" / spec.wav_path), duration=r.duration,
-                                 text=text, lang="en", speaker="spk0"))
+    utts = render_corpus(root / "corpus", OVERFIT_TEXTS, "u", lead_s=0.2, tail_s=0.6)
+    long = render_corpus(root / "corpus", OVERFIT_TEXTS, "l", lead_s=0.2, tail_s=2.0)  # silence is blank
     write_manifest(root / "dev.jsonl", utts)
     write_manifest(root / "train.jsonl", [dataclasses.replace(u, id=f"{u.id}-{k}") for k in range(6) for u in utts + long])
     torch.manual_seed(0)

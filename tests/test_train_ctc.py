@@ -21,7 +21,6 @@ import torch
 from safetensors.torch import load_file
 
 from asr.data.manifest import Utterance, read_manifest, write_manifest
-from asr.data.synth import Speaker, UttSpec, render
 from asr.data.transforms import AddTargets
 from asr.models.ctc import ModelConfig, load_model_dir
 from asr.text.tokenizer import CharTokenizer, load_tokenizer
@@ -33,24 +32,10 @@ from asr.train.tokenizer_setup import init_tokenizer
 from asr.train.optim import WarmupSchedule, build_optimizer
 from asr.train.run_config import RUN_CONFIG, save_run_config
 
+from conftest import OVERFIT_TEXTS, render_corpus
+
 REPO = Path(__file__).resolve().parents[1]
-OVERFIT_TEXTS = ["hello world", "good morning", "thank you"]
 RESUME_TEXTS = ["red apple", "blue sky", "green tree", "cold water", "warm bread", "small dog", "big house", "fast car"]
-
-
-def render_corpus(out: Path, texts: list[str], prefix: str) -> list[Utterance]:
-    """Clean espeak-ng speech of ``texts`` (one voice, no noise) under ``out``; returns manifest rows."""
-    spk = Speaker(id="spk0", lang="en", voice="en-us+m3", pitch=50, pitch_range=50, speed=1.0, gain_db=-6.0)
-    utts = []
-    for i, text in enumerate(texts):
-        uid = f"{prefix}{i:02d}"
-        spec = UttSpec(id=uid, lang="en", split="train", text=text, speaker=spk, speed=1.0, pitch=50, gain_db=-6.0,
-                       lead_s=0.1, tail_s=0.1, snr_db=None, noise_color=0.0, rt60_s=None, seed=i,
-                       wav_path=f"wav/{uid}.wav")
-        r = render(spec, out)
-        utts.append(Utterance(id=uid, audio=str(out / spec.wav_path), duration=r.duration, text=text, lang="en",
-                              speaker="spk0"))
-    return utts
 
 
 # -- checkpoints, schedules, metrics: fast unit tests -----------------------------------
