@@ -80,16 +80,8 @@ def random_hybrid_model_dir(out: Path, words: dict[str, list[str]]) -> Path:
 OVERFIT_TEXTS = ["hello world", "good morning", "thank you"]
 
 
-def render_corpus(out: Path, texts: list[str], prefix: str, lead_s: float = 0.1, tail_s: float = 0.1) -> list:
-    """Clean espeak-ng speech of ``texts`` (one voice, no noise) under ``out``; returns manifest rows
-    (:class:`~asr.data.manifest.Utterance`, ids ``<prefix>00``, ...).
-
-    Rendered in a fresh process, as the corpus generator renders its shards: libespeak-ng keeps state
-    from one utterance to the next, so the audio (and a model trained on it) would otherwise depend on
-    what the tests before spoke.
-    """
-    import multiprocessing as mp
-
+def _render_here(out: Path, texts: list[str], prefix: str, lead_s: float, tail_s: float) -> list:
+    """:func:`render_corpus` in this process (which must be a fresh one)."""
     from asr.data.manifest import Utterance
     from asr.data.synth import Speaker, UttSpec, _render_shard
 
@@ -97,29 +89,40 @@ def render_corpus(out: Path, texts: list[str], prefix: str, lead_s: float = 0.1,
     specs = [UttSpec(id=f"{prefix}{i:02d}", lang="en", split="train", text=text, speaker=spk, speed=1.0, pitch=50,
                      gain_db=-6.0, lead_s=lead_s, tail_s=tail_s, snr_db=None, noise_color=0.0, rt60_s=None, seed=i,
                      wav_path=f"wav/{prefix}{i:02d}.wav") for i, text in enumerate(texts)]
-    with mp.get_context("forkserver").Pool(1, maxtasksperchild=1) as pool:
-        rendered = pool.map(_render_shard, [(specs, str(out))])[0]
+    rendered = _render_shard((specs, str(out)))
     return [Utterance(id=spec.id, audio=str(out / spec.wav_path), duration=r.duration, text=spec.text, lang="en",
                       speaker="spk0") for spec, r in zip(specs, rendered)]
 
 
-@pytest.fixture(scope="session")
-def overfit_ctc(tmp_path_factory):
-    """A tiny CTC model trained on three clean espeak-ng utterances (0.2 s of silence before, 0.6 or 2 s
-    after, so that it knows silence too) until it knows them (~25 s):
-    ``(model_dir, [wav (S,)], texts)``. Tests copy the directory before writing into it."""
+def in_fresh_process(fn, *args):
+    """``fn(*args)`` in a new process (``fn`` importable by name), for results that must not depend on
+    what the tests before did: libespeak-ng keeps state from one utterance to the next, and a training's
+    arithmetic follows the process' thread settings."""
+    import multiprocessing as mp
+
+    with mp.get_context("forkserver").Pool(1, maxtasksperchild=1) as pool:
+        return pool.apply(fn, args)
+
+
+def render_corpus(out: Path, texts: list[str], prefix: str, lead_s: float = 0.1, tail_s: float = 0.1) -> list:
+    """Clean espeak-ng speech of ``texts`` (one voice, no noise) under ``out``, rendered in a fresh
+    process as the corpus generator renders its shards; returns manifest rows
+    (:class:`~asr.data.manifest.Utterance`, ids ``<prefix>00``, ...)."""
+    return in_fresh_process(_render_here, out, texts, prefix, lead_s, tail_s)
+
+
+def _train_overfit(root: Path) -> None:
+    """Render and train :func:`overfit_ctc`'s model under ``root`` (in a fresh process)."""
     import dataclasses
 
-    from asr.audio import load_audio
     from asr.data.manifest import write_manifest
     from asr.models.ctc import ModelConfig
     from asr.text.tokenizer import CharTokenizer
     from asr.train.config import TrainConfig
     from asr.train.loop import train_ctc
 
-    root = tmp_path_factory.mktemp("overfit")
-    utts = render_corpus(root / "corpus", OVERFIT_TEXTS, "u", lead_s=0.2, tail_s=0.6)
-    long = render_corpus(root / "corpus", OVERFIT_TEXTS, "l", lead_s=0.2, tail_s=2.0)  # silence is blank
+    utts = _render_here(root / "corpus", OVERFIT_TEXTS, "u", lead_s=0.2, tail_s=0.6)
+    long = _render_here(root / "corpus", OVERFIT_TEXTS, "l", lead_s=0.2, tail_s=2.0)  # silence is blank
     write_manifest(root / "dev.jsonl", utts)
     write_manifest(root / "train.jsonl", [dataclasses.replace(u, id=f"{u.id}-{k}") for k in range(6) for u in utts + long])
     torch.manual_seed(0)
@@ -128,4 +131,18 @@ def overfit_ctc(tmp_path_factory):
                             checkpoint_every=0, average_last=1, log_every=50, progress=False)
     train_ctc(root / "train.jsonl", root / "dev.jsonl", root / "exp", model_cfg, train_cfg,
               CharTokenizer.build(OVERFIT_TEXTS))
+
+
+@pytest.fixture(scope="session")
+def overfit_ctc(tmp_path_factory):
+    """A tiny CTC model trained on three clean espeak-ng utterances (0.2 s of silence before, 0.6 or 2 s
+    after, so that it knows silence too) until it knows them (~25 s), rendered and trained in a fresh
+    process so that it is the same model whichever tests ran before:
+    ``(model_dir, [wav (S,)], texts)``. Tests copy the directory before writing into it."""
+    from asr.audio import load_audio
+    from asr.data.manifest import read_manifest
+
+    root = tmp_path_factory.mktemp("overfit")
+    in_fresh_process(_train_overfit, root)
+    utts = read_manifest(root / "dev.jsonl")
     return root / "exp" / "model", [load_audio(u.audio) for u in utts], list(OVERFIT_TEXTS)
