@@ -9,7 +9,6 @@ import socket
 import threading
 import time
 
-import jiwer
 import numpy as np
 import pytest
 import soundfile as sf
