@@ -272,7 +272,7 @@ def test_recipe_runs_every_stage_on_the_fixture(corpus: Path, tmp_path: Path):
                        ).read_text())["lang"] == "es"
     times = json.loads((exp / "stage_times.json").read_text())
     assert list(times) == ["prepare", "synth", "lang", "zeroshot", "fewshot", "band", "domain", "openvocab",
-                           "multilingual", "speaker", "report"] and all(t >= 0 for t in times.values())
+                           "multilingual", "speaker", "voices", "report"] and all(t >= 0 for t in times.values())
     assert "## Time per stage" in report and "| multilingual |" in report  # the report's own time comes after it
     assert "## Multilingual" in report and (exp / "multilingual.png").stat().st_size > 1000
     # few-shot speaker adaptation: the real speaker and espeak-ng's held-out test voice, 1 and 2 utterances
@@ -282,3 +282,12 @@ def test_recipe_runs_every_stage_on_the_fixture(corpus: Path, tmp_path: Path):
     voice = {json.loads(line)["speaker"] for line in open(exp / "speaker" / "espeak" / "audio" / "pool.jsonl")}
     assert voice == {"en-heldout-espeak"}
     assert "## Few-shot speaker adaptation" in report and (exp / "speaker.png").stat().st_size > 1000
+    # which synthetic voices carry over: espeak-ng without augmentation in a corpus of its own; every engine
+    # with it is the zero-shot corpus itself
+    for source in ("espeak", "engines+aug"):
+        assert "real" in json.loads((exp / "voices" / source / "results.json").read_text())["hybrid"], source
+    made = {c: json.loads((exp / "synth" / c / "corpus.json").read_text())["config"] for c in ("prompts-espeak", "prompts")}
+    assert made["prompts-espeak"]["vtlp_prob"] == made["prompts-espeak"]["telephone_prob"] == 0
+    assert made["prompts"]["vtlp_prob"] > 0 and made["prompts"]["hours"] == made["prompts-espeak"]["hours"]
+    assert not (exp / "synth" / "prompts-engines+aug").exists()
+    assert "## Which synthetic voices carry over" in report and (exp / "voices.png").stat().st_size > 1000

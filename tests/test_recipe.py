@@ -80,10 +80,15 @@ def test_every_shipped_recipe_config_builds(monkeypatch):
             ModelConfig.from_dict({**ModelConfig.preset(s.preset).to_dict(), **s.model})
             from_dict(TrainConfig, s.train, source=str(conf))
             from_dict(HybridConfig, cfg.hybrid, source=str(conf))
-            if getattr(cfg, "voices", None):  # the synth recipe's voices block
+            if conf.parent.parent.name == "synth" and cfg.voices:  # the synth recipe's voices block
                 from asr.experiments.voices import VoicesConfig
 
                 from_dict(VoicesConfig, cfg.voices, source=str(conf))
+        if conf.parent.parent.name == "asterisk":  # its transfer block and its stages' blocks
+            cfg.transfer_config()
+            for block, cls in (("speaker", module.SpeakerStage), ("voices", module.VoicesStage)):
+                if getattr(cfg, block):
+                    from_dict(cls, getattr(cfg, block), source=str(conf))
 
 
 def test_commands_are_recorded_once_each_and_reported(tmp_path, monkeypatch):

@@ -65,7 +65,7 @@ from asr.text.lm import train_ngram
 from asr.text.normalize import normalize
 
 __all__ = ["TransferConfig", "RealData", "make_synthetic", "make_lang", "make_open_lang", "run_zeroshot",
-           "run_fewshot", "run_openvocab", "run_domain", "run_band", "minutes_label", "size_dir", "collect"]
+           "zeroshot_experiment", "run_fewshot", "run_openvocab", "run_domain", "run_band", "minutes_label", "size_dir", "collect"]
 
 log = logging.getLogger(__name__)
 
@@ -290,8 +290,14 @@ def run_zeroshot(exp: Path, real: RealData, condition: str, train: Path, lexicon
     synthetic test set says the sentence generator's text in either condition, which the domain LM
     does not model: its WER would measure the LM, not the transfer, and is not decoded.)
     """
-    run = exp / "zeroshot" / condition
-    synth_dir = exp / "synth" / condition / real.lang
+    return zeroshot_experiment(exp / "zeroshot" / condition, exp / "synth" / condition / real.lang, real, train,
+                               lexicon, lm, cfg, ctc, force)
+
+
+def zeroshot_experiment(run: Path, synth_dir: Path, real: RealData, train: Path, lexicon: Path, lm: Path,
+                        cfg: TransferConfig, ctc: CTCSettings, force: bool = False) -> dict[str, Any]:
+    """``cfg.systems`` trained on ``train`` (validated on ``synth_dir/dev.jsonl``) in ``run``, scored on the
+    real test set with the domain LM: its ``results.json`` (skipped when it exists, unless ``force``)."""
     lang = LangData(name="", lang=real.lang, train=train, dev=synth_dir / "dev.jsonl", tests={REAL_TEST: real.test},
                     lexicon=lexicon, hybrid_lm=lm, ctc_lm=lm)
     return _train_and_score(Experiment(run, (lang,), cfg.systems, cfg.hybrid, ctc), force)

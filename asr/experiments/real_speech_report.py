@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from asr.experiments.real_speech import REAL_TEST, TransferConfig, collect, minutes_label
+from asr.experiments.real_speech_voices import plot_voices, read_voice_sources, voices_markdown
 from asr.experiments.speaker_adapt import plot_speaker_adaptation, read_speaker_results, speaker_table
 
 __all__ = ["write_transfer_report", "plot_fewshot", "plot_multilingual", "check_targets"]
@@ -245,6 +246,13 @@ def write_transfer_report(exp: str | Path, lang: str, cfg: TransferConfig,
                   "to one speaker from N of its utterances; test WER % (CER %) on the speaker's held-out prompts, "
                   "domain LM. `full`: every weight; `head`: the output layer; `lhuc`: a scale per hidden unit. "
                   "Plot: `speaker.png`.", "", speaker_table(speakers)]
+    sources = read_voice_sources(exp)
+    if sources:
+        plot_voices(sources, exp / "voices.png")
+        lines += ["## Which synthetic voices carry over (no real audio)", "",
+                  "The same text and hours of synthetic speech, from espeak-ng alone or from every installed engine, "
+                  "with or without vocal tract length perturbation and telephone channels; real test WER % (CER %), "
+                  "domain LM. Plot: `voices.png`.", "", voices_markdown(sources)]
     targets = check_targets(results)
     if targets:
         lines += ["## Targets", "", *targets, ""]

@@ -34,6 +34,9 @@ Stages (``--stage`` / ``--stop-stage``):
               of the zero-shot model from 10, 30, 100 utterances (full, output layer, LHUC) to the real
               speaker and to held-out synthetic voices (each engine's test voice saying the same prompts)
               -> EXP/speaker/<name> (asr.experiments.speaker_adapt)
+    voices    (presets with a ``voices:`` block, e.g. ``--preset voices``) the prompts' text spoken by espeak-ng
+              alone or by every engine, each with and without VTLP + telephone channels (same hours), hybrid
+              models on each tested on the real speaker -> EXP/voices/<source> (asr.experiments.real_speech_voices)
     report    EXP/report.md, EXP/fewshot.png: every table (asr.compare) and the curves
 
 The audio stays where the packages put it (8 kHz); every reader resamples it to 16 kHz on load, so
@@ -91,6 +94,7 @@ class RecipeConfig(SystemsConfig):
     jobs: int = 0  # synthesis workers; 0 = all cores
     transfer: dict = field(default_factory=dict)  # asr.experiments.real_speech.TransferConfig fields
     speaker: dict = field(default_factory=dict)  # the speaker stage: SpeakerStage fields (empty: no such stage)
+    voices: dict = field(default_factory=dict)  # the voices stage: VoicesStage fields (empty: no such stage)
 
     def transfer_config(self) -> TransferConfig:
         """The ``transfer:`` block, with the preset's ``systems`` and ``hybrid`` unless it sets its own."""
@@ -266,6 +270,35 @@ def speaker(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: boo
                                adapt, speaker=f"{engine} {spk.voice} (held out)", force=force)
 
 
+@dataclass(frozen=True)
+class VoicesStage:
+    """The ``voices:`` block: which synthetic speech to compare on the real speaker (same text and hours)."""
+
+    sources: tuple[str, ...] = ("espeak", "espeak+aug", "engines", "engines+aug")  # real_speech_voices.VOICE_SOURCES
+    condition: str = "prompts"  # the text of every source's corpus (a transfer condition)
+    systems: tuple[str, ...] = ("hybrid",)  # trained on each source
+
+    def __post_init__(self) -> None:
+        from asr.experiments.real_speech_voices import VOICE_SOURCES
+
+        bad = [s for s in self.sources if s not in VOICE_SOURCES]
+        if bad:
+            raise ValueError(f"voices.sources: unknown {bad}; known: {list(VOICE_SOURCES)}")
+
+
+def voices(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
+    """Synthetic speech from espeak-ng alone or every engine, with or without augmentation, tested on the real speaker."""
+    from asr.experiments.real_speech_voices import run_voice_sources
+
+    if not cfg.voices:
+        log.info("voices: no voices block in the preset (try --preset voices); skipped")
+        return
+    stage = from_dict(VoicesStage, cfg.voices, source="voices")
+    run_voice_sources(exp, _real(exp, cfg), stage.sources, exp / "lang" / "lexicon.txt", exp / "lang" / "lm.arpa",
+                      cfg.transfer_config(), cfg.ctc_settings(), stage.condition, stage.systems,
+                      jobs=cfg.jobs or None, force=force)
+
+
 def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool = False) -> None:
     """``EXP/report.md`` and the plots; printed."""
     from asr.experiments.real_speech_report import write_transfer_report
@@ -275,7 +308,7 @@ def report(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: bool
 
 STAGE_FUNCS = {"prepare": prepare, "synth": synth, "lang": lang, "zeroshot": zeroshot, "fewshot": fewshot,
                "band": band, "domain": domain, "openvocab": openvocab, "multilingual": multilingual,
-               "speaker": speaker, "report": report}
+               "speaker": speaker, "voices": voices, "report": report}
 
 
 def main(argv: list[str] | None = None) -> int:
