@@ -154,3 +154,34 @@ def test_festival_reads_accented_text_as_latin1():
     # a UTF-8 script stops festival's Italian letter-to-sound rules at the first accented letter
     syn = engine.synthesize_many([SynthItem("perché è così, l'interno è occupato", voices[0], "it")])[0]
     assert syn.samples.shape[0] > 0.5 * syn.sample_rate
+
+
+def test_leave_one_out_runs_hold_test_only_engines_out_of_every_run():
+    from asr.experiments.voices import leave_one_out_runs
+
+    every = ("espeak", "mbrola", "pico", "festival")
+    assert leave_one_out_runs(every, every) == {f"heldout-{e}": tuple(x for x in every if x != e) for e in every}
+    # Spanish: Pico and festival have one voice each (a test voice); their run is the one on every other engine
+    assert leave_one_out_runs(every, ("espeak", "mbrola")) == {
+        "heldout-espeak": ("mbrola",), "heldout-mbrola": ("espeak",), "heldout-pico": ("espeak", "mbrola")}
+    assert leave_one_out_runs(("espeak", "pico"), ("espeak",)) == {"heldout-pico": ("espeak",)}
+
+
+def test_voices_table_reads_each_engine_from_its_largest_held_out_run(tmp_path):
+    from asr.experiments.voices import voices_table
+
+    def results(run, **wers):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "results.json").write_text(json.dumps({"hybrid": {t: {"wer": w} for t, w in wers.items()}}))
+
+    results("heldout-espeak", espeak=0.4, mbrola=0.1, pico=0.6)
+    results("heldout-mbrola", espeak=0.05, mbrola=0.5, pico=0.8)
+    results("heldout-pico", espeak=0.1, mbrola=0.2, pico=0.45)  # every trainable engine
+    results("espeak-only", espeak=0.02, mbrola=0.7, pico=0.9)
+    runs = {"heldout-espeak": ("mbrola",), "heldout-mbrola": ("espeak",), "heldout-pico": ("espeak", "mbrola"),
+            "espeak-only": ("espeak",)}
+    cells = voices_table(tmp_path, ("espeak", "mbrola", "pico"), runs)["heldout"]["hybrid"]
+    assert cells["espeak"] == {"heldout": 0.4, "in_engine": 0.1, "ratio": 4.0, "trained_on": ["mbrola"]}
+    assert cells["mbrola"]["heldout"] == 0.5 and cells["mbrola"]["in_engine"] == 0.05
+    assert cells["pico"] == {"heldout": 0.45, "in_engine": 0.15, "ratio": 3.0, "trained_on": ["espeak", "mbrola"]}
+    assert "| hybrid | pico | espeak, mbrola | 45.0 | 15.0 | 3.0 |" in (tmp_path / "voices.md").read_text()
