@@ -79,7 +79,7 @@ class VoicesConfig:
         augment: SynthConfig augmentation fields (``vtlp_prob``, ``telephone_prob``, ...): when given, every
             held-out run is repeated on an augmented copy of the corpus (same texts, speakers and seeds)
             as ``heldout-<engine>+aug``, tested on the same clean test sets.
-        augment_systems: systems trained in the augmented runs.
+        augment_systems: systems trained in the augmented runs (empty: no augmented runs).
     """
 
     lang: str = "en"
@@ -166,7 +166,7 @@ def run_voices(out: str | Path, cfg: VoicesConfig, hybrid: Mapping[str, Any] | N
                                    hours=train_hours / (1 - synth.dev_fraction - synth.test_fraction))
         generate(out / "espeak_corpus", solo, jobs=jobs, progress=False)
         data["espeak-only"] = {s: out / "espeak_corpus" / cfg.lang / f"{s}.jsonl" for s in SPLITS}
-    if cfg.augment:
+    if cfg.augment and cfg.augment_systems:
         fields = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.augment.items()}
         generate(out / "corpus_aug", dataclasses.replace(synth, **fields), jobs=jobs, progress=False)
         augmented = _split_by_engine(out / "corpus_aug", cfg.lang, out / "data_aug")
