@@ -286,6 +286,7 @@ def test_recipe_runs_every_stage_on_the_fixture(corpus: Path, tmp_path: Path):
     # with it is the zero-shot corpus itself
     for source in ("espeak", "engines+aug"):
         assert "real" in json.loads((exp / "voices" / source / "results.json").read_text())["hybrid"], source
+        assert json.loads((exp / "voices" / source / "source.json").read_text())["train_hours"] > 0
     made = {c: json.loads((exp / "synth" / c / "corpus.json").read_text())["config"] for c in ("prompts-espeak", "prompts")}
     assert made["prompts-espeak"]["vtlp_prob"] == made["prompts-espeak"]["telephone_prob"] == 0
     assert made["prompts"]["vtlp_prob"] > 0 and made["prompts"]["hours"] == made["prompts-espeak"]["hours"]

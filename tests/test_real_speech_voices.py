@@ -27,8 +27,10 @@ def test_table_crosses_engines_with_augmentation():
     def res(wer):
         return {"hybrid": {"real": {"wer": wer, "cer": wer / 2}}}
 
-    table = voices_markdown({"espeak": res(0.9), "engines": res(0.6), "engines+aug": res(0.5)})
+    made = {"engines": ["espeak", "mbrola"], "train_hours": 0.41}
+    table = voices_markdown({"espeak": res(0.9), "engines": {**res(0.6), "source": made}, "engines+aug": res(0.5)})
     rows = [line for line in table.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| hybrid: synthetic speech from | clean |")
     assert rows[1] == "| espeak-ng alone | 90.0 (45.0) | - |"  # espeak+aug was not run
     assert rows[2] == "| every engine | 60.0 (30.0) | 50.0 (25.0) |"
+    assert len(rows) == 3 and "Synthetic training audio: `engines` 0.41 h (espeak, mbrola)." in table

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from asr.data.manifest import read_manifest, total_duration
 from asr.experiments.real_speech import REAL_TEST, RealData, TransferConfig, make_synthetic, zeroshot_experiment
 from asr.systems import CTCSettings
 
@@ -42,6 +43,7 @@ __all__ = ["VOICE_SOURCES", "source_config", "run_voice_sources", "read_voice_so
 log = logging.getLogger(__name__)
 
 VOICE_SOURCES = ("espeak", "espeak+aug", "engines", "engines+aug")
+SOURCE_JSON = "source.json"  # beside a run's results.json: how its corpus was made
 
 
 def source_config(cfg: TransferConfig, source: str) -> TransferConfig:
@@ -79,18 +81,25 @@ def run_voice_sources(exp: Path, real: RealData, sources: Sequence[str], lexicon
         train = make_synthetic(corpus, real, scfg, condition, jobs=jobs)
         log.info("voices %s: engines %s, vtlp %.2f, telephone %.2f", source, list(scfg.engines), scfg.vtlp_prob,
                  scfg.telephone_prob)
-        out[source] = zeroshot_experiment(exp / "voices" / source, corpus / real.lang, real, train, lexicon, lm,
-                                          scfg, ctc, force)
+        run = exp / "voices" / source
+        out[source] = zeroshot_experiment(run, corpus / real.lang, real, train, lexicon, lm, scfg, ctc, force)
+        (run / SOURCE_JSON).write_text(json.dumps({
+            "engines": list(scfg.engines), "vtlp_prob": scfg.vtlp_prob, "telephone_prob": scfg.telephone_prob,
+            "noise_prob": scfg.noise_prob, "corpus": str(corpus),
+            "train_hours": round(total_duration(read_manifest(train)) / 3600, 4)}, indent=1) + "\n")
     return out
 
 
 def read_voice_sources(exp: Path) -> dict[str, dict[str, Any]]:
-    """``{source: results.json}`` of the sources run under ``EXP/voices``, in :data:`VOICE_SOURCES` order."""
+    """``{source: results.json}`` of the sources run under ``EXP/voices``, in :data:`VOICE_SOURCES` order;
+    each also under ``"source"``: how its corpus was made (engines, augmentation, training hours)."""
     out = {}
     for source in VOICE_SOURCES:
-        path = exp / "voices" / source / "results.json"
-        if path.is_file():
-            out[source] = json.loads(path.read_text())
+        run = exp / "voices" / source
+        if (run / "results.json").is_file():
+            out[source] = json.loads((run / "results.json").read_text())
+            if (run / SOURCE_JSON).is_file():
+                out[source]["source"] = json.loads((run / SOURCE_JSON).read_text())
     return out
 
 
@@ -100,7 +109,7 @@ def _cell(r: dict[str, Any] | None) -> str:
 
 def voices_markdown(results: dict[str, dict[str, Any]]) -> str:
     """The sources crossed as a table, one per system variant: engines (rows) x augmentation (columns)."""
-    variants = list(dict.fromkeys(v for res in results.values() for v in res))
+    variants = list(dict.fromkeys(v for res in results.values() for v in res if v != "source"))
     lines = []
     for v in variants:
         lines += [f"| {v}: synthetic speech from | clean | + VTLP and telephone channels |", "|---|---:|---:|"]
@@ -108,6 +117,10 @@ def voices_markdown(results: dict[str, dict[str, Any]]) -> str:
             cells = [_cell(results.get(s, {}).get(v, {}).get(REAL_TEST)) for s in (engines, f"{engines}+aug")]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
+    made = {s: r["source"] for s, r in results.items() if "source" in r}
+    if made:
+        lines += ["Synthetic training audio: " + "; ".join(
+            f"`{s}` {m['train_hours']:.2f} h ({', '.join(m['engines'])})" for s, m in made.items()) + ".", ""]
     return "\n".join(lines)
 
 
