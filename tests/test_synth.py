@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -167,3 +168,39 @@ def test_render_voice_says_the_given_sentences_deterministically(tmp_path):
             assert u.duration > 0.5 and Path(u.audio).read_bytes() == Path(v.audio).read_bytes()
     stamp = a["pool"].stat().st_mtime_ns  # a split whose manifest exists is kept
     assert render_voice(tmp_path / "a", spk, texts, seed=3)["pool"].stat().st_mtime_ns == stamp
+
+
+def test_babble_and_image_rooms_in_the_corpus(tmp_path):
+    """Babble fills the pauses with other talkers, image-method rooms reverberate, the same seed gives the same
+    bytes, and a corpus without the new options keeps its corpus.json and its plan."""
+    from asr.data.synth import babble_talkers, make_speakers, plan_split
+
+    pytest.importorskip("pyroomacoustics", reason="pyroomacoustics is not installed (pip install 'asr[augment]')")
+    base = dict(langs=("en",), hours=0.006, train_speakers=3, dev_speakers=1, test_speakers=1, min_utts_per_split=2,
+                noise_prob=0.0)
+    plain_cfg = SynthConfig(reverb_prob=1.0, **base)  # rooms of the decay model, no babble
+    mixed_cfg = SynthConfig(reverb_prob=1.0, room_model="image", babble_prob=1.0, babble_talkers=(2, 3), **base)
+    assert "babble_prob" not in plain_cfg.to_dict() and mixed_cfg.to_dict()["room_model"] == "image"
+    speakers = make_speakers("en", "train", 3, 0)
+    plan, mixed = (plan_split(c, "en", "train", speakers) for c in (plain_cfg, mixed_cfg))
+    assert [(p.text, p.speaker, p.seed) for p in plan] == [(m.text, m.speaker, m.seed) for m in mixed]
+    assert all(5 <= m.babble_snr_db <= 20 and 2 <= m.babble_talkers <= 3 and m.room_model == "image" for m in mixed)
+    for m in mixed:
+        talkers = babble_talkers(m, mixed)
+        assert talkers == babble_talkers(m, mixed) and all(t.speaker.id != m.speaker.id for t in talkers)
+
+    def lead_rms(out: Path) -> list[float]:  # the first 80 ms, silence before the speech in a clean corpus
+        return [float(np.sqrt(np.mean(load_audio(out / "en" / u.audio)[:1280].numpy() ** 2)))
+                for u in read_manifest(out / "en" / "train.jsonl")]
+
+    generate(tmp_path / "plain", plain_cfg, jobs=1, progress=False)
+    generate(tmp_path / "a", mixed_cfg, jobs=1, progress=False)
+    generate(tmp_path / "b", mixed_cfg, jobs=2, progress=False)
+    assert tree_digest(tmp_path / "a") == tree_digest(tmp_path / "b")
+    assert max(lead_rms(tmp_path / "plain")) < 1e-4 < min(lead_rms(tmp_path / "a"))
+    generate(tmp_path / "image", dataclasses.replace(plain_cfg, room_model="image"), jobs=1, progress=False)
+    wavs = {k: sorted((tmp_path / k / "en" / "wav" / "train").glob("*.wav")) for k in ("plain", "image")}
+    assert [p.name for p in wavs["plain"]] == [p.name for p in wavs["image"]]  # same utterances, other rooms
+    assert all(p.read_bytes() != q.read_bytes() for p, q in zip(wavs["plain"], wavs["image"]))
+    with pytest.raises(ValueError, match="room_model"):
+        SynthConfig(room_model="cathedral")

@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of utterances with vocal tract length perturbation (warp 0.9-1.1)")
     s.add_argument("--telephone", type=fraction, default=0.0, metavar="P",
                    help="share of utterances through a telephone channel (8 kHz mu-law / A-law / GSM)")
+    s.add_argument("--rooms", choices=["decay", "image"], default="decay",
+                   help="reverberation: decaying noise (default) or image-method shoebox rooms (pyroomacoustics)")
+    s.add_argument("--babble", type=fraction, default=0.0, metavar="P",
+                   help="share of utterances with babble (3-6 other talkers of the corpus, 5-20 dB below)")
     s.add_argument("--train-texts", type=Path, default=None, metavar="FILE",
                    help="one sentence a line: the train split says these instead of generated sentences")
 
@@ -155,7 +159,8 @@ def _synth(args: argparse.Namespace) -> int:
     engines = check_engines(args.engines, skip_missing=args.skip_missing)
     cfg = SynthConfig(langs=args.langs, hours=args.hours, seed=args.seed, dev_fraction=args.dev_fraction,
                       test_fraction=args.test_fraction, engines=engines, vtlp_prob=args.vtlp,
-                      telephone_prob=args.telephone, train_texts=str(args.train_texts or ""), **extra)
+                      telephone_prob=args.telephone, room_model=args.rooms, babble_prob=args.babble,
+                      train_texts=str(args.train_texts or ""), **extra)
     stats = generate(args.out, cfg, jobs=args.jobs)
     print(f"{'lang':<6}{'split':<7}{'utts':>7}{'hours':>9}{'speakers':>10}")
     for lang, splits in stats["langs"].items():

@@ -35,6 +35,7 @@ import multiprocessing as mp
 import os
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,14 @@ TELEPHONE_CODECS = ("ulaw", "alaw", "gsm")
 FORMAT_VERSION = 1  # bump when the output for a given seed changes
 
 
+# Reverberation of SynthConfig.reverb_prob's share: "decay", a direct path and exponentially decaying
+# noise (no geometry); "image", image-method impulse responses of random shoebox rooms at the same RT60
+# (asr.data.augment.room_impulse_response: pyroomacoustics, pip install 'asr[augment]').
+ROOM_MODELS = ("decay", "image")
+# Options added after corpora were first made, with their defaults: left out of corpus.json when at them.
+LATER_DEFAULTS = {"room_model": "decay", "babble_prob": 0.0, "babble_snr_db": [5.0, 20.0], "babble_talkers": [3, 6]}
+
+
 @dataclass(frozen=True)
 class SynthConfig:
     """Everything that determines the corpus (saved as ``OUT/corpus.json``)."""
@@ -79,14 +88,29 @@ class SynthConfig:
     vtlp_prob: float = 0.0  # share of utterances with vocal tract length perturbation (asr.data.augment.vtlp)
     vtlp_range: tuple[float, float] = (0.9, 1.1)  # its warp factor
     telephone_prob: float = 0.0  # share through a telephone channel (8 kHz, mu-law / A-law / GSM 6.10)
+    room_model: str = "decay"  # reverberation: "decay" (direct path + decaying noise) or "image" (ROOM_MODELS)
+    babble_prob: float = 0.0  # share with babble: other talkers of the same shard in the background
+    babble_snr_db: tuple[float, float] = (5.0, 20.0)  # speech over babble
+    babble_talkers: tuple[int, int] = (3, 6)  # other utterances summed
     train_texts: str = ""  # a UTF-8 file, one sentence a line: the train split says these instead of generated ones
     format_version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        if self.room_model not in ROOM_MODELS:
+            raise ValueError(f"room_model {self.room_model!r}: not one of {list(ROOM_MODELS)}")
+        lo, hi = self.babble_talkers
+        if not 1 <= lo <= hi:
+            raise ValueError(f"babble_talkers {self.babble_talkers}: need 1 <= min <= max")
 
     def to_dict(self) -> dict:
         """The options as JSON values (``corpus.json``); ``train_texts`` only when set, with its file's hash."""
         d = asdict(self)
         d["langs"], d["snr_db"], d["rt60_s"] = list(self.langs), list(self.snr_db), list(self.rt60_s)
         d["engines"], d["vtlp_range"] = list(self.engines), list(self.vtlp_range)
+        d["babble_snr_db"], d["babble_talkers"] = list(self.babble_snr_db), list(self.babble_talkers)
+        for key, default in LATER_DEFAULTS.items():  # corpora made before these options keep their corpus.json
+            if d[key] == default:
+                del d[key]
         if self.train_texts:
             d["train_texts_sha1"] = hashlib.sha1(Path(self.train_texts).read_bytes()).hexdigest()
         else:
@@ -142,6 +166,9 @@ class UttSpec:
     wav_path: str  # relative to the language directory
     vtlp_alpha: float | None = None  # None: no vocal tract length perturbation
     codec: str | None = None  # telephone channel codec (asr.data.augment.telephone); None: none
+    room_model: str = "decay"  # how rt60_s is made (ROOM_MODELS)
+    babble_snr_db: float | None = None  # None: no babble
+    babble_talkers: int = 0  # other utterances of the shard summed into the babble
 
 
 @dataclass
@@ -255,6 +282,7 @@ def plan_split(cfg: SynthConfig, lang: str, split: str, speakers: list[Speaker])
                 snr_db=round(rng.uniform(*cfg.snr_db), 2) if rng.random() < cfg.noise_prob else None,
                 noise_color=rng.choice((0.0, 1.0, 1.0, 2.0)),
                 rt60_s=round(rng.uniform(*cfg.rt60_s), 3) if rng.random() < cfg.reverb_prob else None,
+                room_model=cfg.room_model,
                 seed=_derive_seed(cfg.seed, "utt", uid),
                 wav_path=f"wav/{split}/{uid}.wav",
             )
@@ -263,6 +291,10 @@ def plan_split(cfg: SynthConfig, lang: str, split: str, speakers: list[Speaker])
             alpha = round(aug_rng.uniform(*cfg.vtlp_range), 4) if aug_rng.random() < cfg.vtlp_prob else None
             codec = aug_rng.choice(TELEPHONE_CODECS) if aug_rng.random() < cfg.telephone_prob else None
             specs[-1] = dataclasses.replace(specs[-1], vtlp_alpha=alpha, codec=codec)
+        if cfg.babble_prob:  # after the draws above: corpora without babble stay as they were
+            snr = round(aug_rng.uniform(*cfg.babble_snr_db), 2) if aug_rng.random() < cfg.babble_prob else None
+            talkers = aug_rng.randint(*cfg.babble_talkers) if snr is not None else 0
+            specs[-1] = dataclasses.replace(specs[-1], babble_snr_db=snr, babble_talkers=talkers)
         total += _estimate_seconds(text, lang, speed, lead, tail)
     return specs
 
@@ -302,13 +334,17 @@ def synth_item(spec: UttSpec) -> SynthItem:
                      spec.seed)
 
 
-def render(spec: UttSpec, lang_dir: Path, syn: Synthesis | None = None) -> Rendered:
+def render(spec: UttSpec, lang_dir: Path, syn: Synthesis | None = None, babble_from: Sequence[Synthesis] = ()
+           ) -> Rendered:
     """Degrade one synthesized utterance, write its wav; return its duration and phone times.
+
+    The chain: VTLP, silence before and after, babble, room, gain, additive noise, telephone channel.
 
     Args:
         spec: the utterance.
         lang_dir: where its ``wav_path`` goes.
         syn: the engine's output (synthesized here when not given).
+        babble_from: other utterances' engine outputs, the babble's talkers (when ``spec`` has babble).
     """
     import torch
 
@@ -323,8 +359,15 @@ def render(spec: UttSpec, lang_dir: Path, syn: Synthesis | None = None) -> Rende
     rng = np.random.default_rng(spec.seed)
     lead, tail = int(spec.lead_s * SAMPLE_RATE), int(spec.tail_s * SAMPLE_RATE)
     x = np.concatenate([np.zeros(lead), speech, np.zeros(tail)])
+    if spec.babble_snr_db is not None and babble_from:  # SNR over the utterance, its pauses included
+        others = [resample(torch.from_numpy(o.samples.astype(np.float64) / 32768.0), o.sample_rate,
+                           SAMPLE_RATE).numpy() for o in babble_from]
+        x = augment.babble(x, others, spec.babble_snr_db, np.random.default_rng([spec.seed, 1]))
     if spec.rt60_s is not None:
-        x = _fft_convolve(x, room_response(spec.rt60_s, rng))
+        if spec.room_model == "image":
+            x = augment.reverberate(x, augment.room_impulse_response(rng, spec.rt60_s))
+        else:
+            x = _fft_convolve(x, room_response(spec.rt60_s, rng))
     speech_rms = np.sqrt(np.mean(speech**2)) + 1e-9
     x = x / speech_rms * 10 ** (spec.gain_db / 20) * 0.1  # gain relative to -20 dBFS speech
     if spec.snr_db is not None:
@@ -362,7 +405,17 @@ def _render_shard(job: tuple[list[UttSpec], str]) -> list[Rendered]:
     for engine in dict.fromkeys(spec.speaker.engine for spec in specs):
         mine = [spec for spec in specs if spec.speaker.engine == engine]
         syns.update(zip((spec.id for spec in mine), get_engine(engine).synthesize_many([synth_item(x) for x in mine])))
-    return [render(spec, Path(lang_dir), syns[spec.id]) for spec in specs]
+    return [render(spec, Path(lang_dir), syns[spec.id], [syns[o.id] for o in babble_talkers(spec, specs)])
+            for spec in specs]
+
+
+def babble_talkers(spec: UttSpec, shard: Sequence[UttSpec]) -> list[UttSpec]:
+    """The utterances of ``shard`` whose speech makes ``spec``'s babble: ``spec.babble_talkers`` of other
+    speakers (fewer when the shard has fewer), chosen from ``spec.seed``."""
+    if not spec.babble_talkers:
+        return []
+    others = [o for o in shard if o.speaker.id != spec.speaker.id]
+    return random.Random(spec.seed).sample(others, min(spec.babble_talkers, len(others)))
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
@@ -469,6 +522,11 @@ def generate(out: str | os.PathLike, cfg: SynthConfig, jobs: int | None = None, 
     if unknown:
         raise ValueError(f"no espeak-ng voice configured for language(s) {unknown}; known: {sorted(ESPEAK_VOICES)}")
     check_engines(cfg.engines)
+    if cfg.room_model == "image" and cfg.reverb_prob > 0:
+        try:
+            import pyroomacoustics  # noqa: F401
+        except ImportError:
+            raise ValueError("room_model 'image' needs pyroomacoustics: pip install 'asr[augment]'") from None
     cfg_dict = cfg.to_dict()
     stats: dict[str, dict] = {}
     audio_seconds, t0 = 0.0, time.perf_counter()
