@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -98,6 +98,28 @@ def from_dict(cls: type[T], data: Mapping[str, Any], source: str = "config") -> 
         raise ValueError(f"{source}: unknown key(s) {unknown} for {cls.__name__}; known: {sorted(names)}")
     kwargs = {k: _coerce(v, hints[k], f"{source}: {k}") for k, v in data.items()}
     return cls(**kwargs)
+
+
+def apply_overrides(data: Mapping[str, Any], pairs: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs on top of ``data`` (a recipe's ``--set``): ``KEY`` dotted into nested blocks
+    (``ctc.train.lr=0.001``), ``VALUE`` read as YAML (``engines=[espeak,mbrola]``, ``hours=0.5``).
+
+    Raises:
+        ValueError: a pair without ``=`` or with an empty key.
+    """
+    out = dict(data)
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set {pair!r}: expected KEY=VALUE (KEY may be dotted: ctc.train.lr=0.001)")
+        try:
+            value: Any = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as e:
+            raise ValueError(f"--set {pair!r}: the value is not YAML ({str(e).splitlines()[0]})") from None
+        for part in reversed(key.strip().split(".")[1:]):
+            value = {part: value}
+        out = _merge(out, {key.strip().split(".")[0]: value})
+    return out
 
 
 def load_config(cls: type[T], path: str | os.PathLike, **overrides: Any) -> T:

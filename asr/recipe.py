@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from asr.config import load_config
+from asr.config import apply_overrides, from_dict, load_yaml
 from asr.errors import UsageError, run_main
 from asr.systems import RESULTS_JSON, Experiment, decode_systems, score_systems
 
@@ -93,6 +93,9 @@ def run_recipe(
     p.add_argument("--config", type=Path, default=None, help="a config file instead of a preset")
     p.add_argument("--stage", choices=names, default=names[0])
     p.add_argument("--stop-stage", choices=names, default=names[-1])
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a value of the preset (YAML; dotted keys reach into blocks: "
+                        "--set engines=[espeak,mbrola] --set ctc.train.lr=0.001); repeatable")
     p.add_argument("--force", action="store_true", help="redo stages whose outputs exist")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -100,7 +103,9 @@ def run_recipe(
 
     def body() -> int:
         try:
-            cfg = load_config(config_cls, args.config or conf_dir / f"{args.preset}.yaml")
+            path = args.config or conf_dir / f"{args.preset}.yaml"
+            cfg = from_dict(config_cls, apply_overrides(load_yaml(path), args.set),
+                            source=f"{path} with --set {' '.join(args.set)}" if args.set else str(path))
         except (OSError, ValueError) as e:  # a preset that is not there or holds a bad key: a usage error
             raise UsageError(str(e)) from None
         args.exp.mkdir(parents=True, exist_ok=True)

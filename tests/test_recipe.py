@@ -177,3 +177,25 @@ def test_a_preset_can_start_from_another(tmp_path):
     (tmp_path / "c.yaml").write_text("base: missing.yaml\n")
     with pytest.raises(FileNotFoundError, match="missing.yaml"):
         load_yaml(tmp_path / "c.yaml")
+
+
+@dataclass(frozen=True)
+class BlockCfg:
+    size: int = 1
+    engines: tuple[str, ...] = ("espeak",)
+    ctc: dict = None
+
+
+def test_set_overrides_values_and_blocks_of_the_preset(tmp_path, capsys):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "default.yaml").write_text("size: 3\nctc: {preset: tiny, train: {lr: 0.002, epochs: 4}}\n")
+    seen = []
+    stages = {"a": lambda cfg, exp, force=False: seen.append(cfg)}
+    argv = ["--exp", str(tmp_path / "e"), "--set", "engines=[espeak, mbrola]", "--set", "ctc.train.lr=0.001",
+            "--set", "size=5"]
+    assert run_recipe(argv, None, tmp_path / "conf", BlockCfg, stages) == 0
+    assert seen[0] == BlockCfg(size=5, engines=("espeak", "mbrola"), ctc={"preset": "tiny", "train": {"lr": 0.001, "epochs": 4}})
+    assert "--set ctc.train.lr=0.001" in (tmp_path / "e" / "commands.txt").read_text()
+    for bad, says in ((["--set", "sise=4"], "sise"), (["--set", "size"], "KEY=VALUE"), (["--set", "size=[1"], "size")):
+        assert run_recipe(["--exp", str(tmp_path / "e"), *bad], None, tmp_path / "conf", BlockCfg, stages) == 2
+        assert says in capsys.readouterr().err

@@ -66,6 +66,8 @@ class RecipeConfig:
     engines: tuple[str, ...] = ("espeak",)  # synthesis engines of the corpus (asr synth --engines)
     vtlp: float = 0.0  # share of utterances vocal-tract warped (asr synth --vtlp)
     telephone: float = 0.0  # share through a telephone channel (asr synth --telephone)
+    rooms: str = "decay"  # reverberation model, "decay" or "image" (asr synth --rooms)
+    babble: float = 0.0  # share with babble (asr synth --babble)
     systems: tuple[str, ...] = ("hybrid", "ctc")
     lm_order: int = 3  # word n-gram of each language, from its training text
     hybrid: dict = field(default_factory=dict)  # HybridConfig fields
@@ -78,7 +80,8 @@ class RecipeConfig:
     def synth_config(self) -> SynthConfig:
         return SynthConfig(langs=self.langs, hours=self.hours, seed=self.seed, train_speakers=self.train_speakers,
                            dev_speakers=self.dev_speakers, test_speakers=self.test_speakers, engines=self.engines,
-                           vtlp_prob=self.vtlp, telephone_prob=self.telephone)
+                           vtlp_prob=self.vtlp, telephone_prob=self.telephone, room_model=self.rooms,
+                           babble_prob=self.babble)
 
     def ctc_settings(self) -> CTCSettings:
         return from_dict(CTCSettings, self.ctc, source="ctc")
