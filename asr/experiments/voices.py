@@ -11,8 +11,8 @@ then, for each engine ``E``:
   *held-out-engine* WER, the mean over the training engines the *in-engine* WER;
 
 An engine with no training voice in the language (outside English SVOX Pico has one voice per
-language, festival one in Spanish: a test voice) is never trained on: it is held out of every run, and its held-out
-figure comes from the run on every other engine (:func:`leave_one_out_runs`).
+language, festival one in Spanish: a test voice) is never trained on: it is held out of every
+run, and its held-out figure comes from the run on every other engine (:func:`leave_one_out_runs`).
 
 Beside them, when ``espeak_only`` is set, both systems trained on espeak-ng
 alone with as much training audio as the largest held-out run gets (a second, espeak-only
@@ -200,9 +200,9 @@ def run_voices(out: str | Path, cfg: VoicesConfig, hybrid: Mapping[str, Any] | N
 def leave_one_out_runs(engines: Sequence[str], trainable: Sequence[str]) -> dict[str, tuple[str, ...]]:
     """Run name -> its training engines: each engine held out in turn, trained on the ``trainable`` rest.
 
-    An engine with no training voice in the language (SVOX Pico and festival outside English have one
-    voice each, a test voice) is never trained on: every run holds it out, and the run on every
-    trainable engine (``heldout-<first such engine>``) is its held-out run.
+    An engine with no training voice in the language (one voice there, kept for testing: SVOX Pico
+    outside English, festival in Spanish) is never trained on: every run holds it out, and the run on
+    every trainable engine (``heldout-<first such engine>``) is its held-out run.
     """
     runs: dict[str, tuple[str, ...]] = {}
     for e in engines:
