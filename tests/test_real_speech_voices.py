@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from asr.experiments.real_speech import TransferConfig
-from asr.experiments.real_speech_voices import VOICE_SOURCES, source_config, voices_markdown
+from asr.experiments.real_speech_voices import VOICE_SOURCES, source_config, source_synth, voices_markdown
 
 
 def test_each_source_sets_engines_and_augmentation_and_keeps_the_rest():
@@ -15,10 +15,12 @@ def test_each_source_sets_engines_and_augmentation_and_keeps_the_rest():
     assert made["espeak"].engines == made["espeak+aug"].engines == ("espeak",)
     assert made["engines"].engines == made["engines+aug"].engines == ("espeak", "mbrola", "pico")
     for s, c in made.items():
-        aug = s.endswith("+aug")
+        aug = "+aug" in s
         assert (c.vtlp_prob, c.telephone_prob) == ((0.5, 0.4) if aug else (0.0, 0.0)), s
         assert (c.noise_prob, c.synth_hours, c.seed) == (0.3, 0.2, cfg.seed), s  # same noise, hours, voices' seed
-    assert made["engines+aug"] == cfg
+    assert made["engines+aug"] == cfg == made["engines+aug+rooms+babble"]
+    assert source_synth("engines+aug+rooms+babble") == {"room_model": "image", "babble_prob": 0.3}
+    assert all(not source_synth(s) for s in VOICE_SOURCES[:4])
     with pytest.raises(ValueError, match="not one of"):
         source_config(cfg, "flowers")
 
@@ -34,3 +36,6 @@ def test_table_crosses_engines_with_augmentation():
     assert rows[1] == "| espeak-ng alone | 90.0 (45.0) | - |"  # espeak+aug was not run
     assert rows[2] == "| every engine | 60.0 (30.0) | 50.0 (25.0) |"
     assert len(rows) == 3 and "Synthetic training audio: `engines` 0.41 h (espeak, mbrola)." in table
+    more = voices_markdown({"engines+aug": res(0.5), "engines+aug+rooms+babble": res(0.4)})
+    assert "| every engine, image-method rooms and babble too | - | 40.0 (20.0) |" in more
+    assert "espeak-ng alone" not in more  # no row for sources not run

@@ -218,8 +218,10 @@ def _test_oov(real: RealData, vocabulary: set[str]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 
 
-def make_synthetic(out: Path, real: RealData, cfg: TransferConfig, condition: str, jobs: int | None = None) -> Path:
-    """The synthetic corpus of one text condition under ``out`` (``out/<lang>/...``); returns its train manifest.
+def make_synthetic(out: Path, real: RealData, cfg: TransferConfig, condition: str, jobs: int | None = None,
+                   **synth: Any) -> Path:
+    """The synthetic corpus of one text condition under ``out`` (``out/<lang>/...``; ``synth``: more
+    :class:`~asr.data.synth.SynthConfig` fields); returns its train manifest.
 
     The manifest is ``out/train.jsonl``: the corpus' training split without the utterances
     whose text holds a real dev or test prompt's text (``out/leaks.json`` lists them).
@@ -236,7 +238,7 @@ def make_synthetic(out: Path, real: RealData, cfg: TransferConfig, condition: st
     scfg = SynthConfig(langs=(real.lang,), hours=cfg.synth_hours, seed=cfg.seed, train_speakers=cfg.train_speakers,
                        dev_speakers=cfg.dev_speakers, test_speakers=cfg.test_speakers, engines=engines,
                        noise_prob=cfg.noise_prob, vtlp_prob=cfg.vtlp_prob, telephone_prob=cfg.telephone_prob,
-                       train_texts=texts)
+                       train_texts=texts, **synth)
     stats = generate(out, scfg, jobs=jobs, progress=False)
     log.info("synth %s: %s", condition, stats["langs"][real.lang])
     held = [t for m in (real.dev, real.test) for t in _texts(m)]

@@ -7,7 +7,9 @@ made four ways, crossed:
 * ``espeak``        espeak-ng voices only, no augmentation (what every default model had heard);
 * ``espeak+aug``    espeak-ng, with vocal tract length perturbation and telephone channels;
 * ``engines``       every installed engine (MBROLA, SVOX Pico, festival besides espeak-ng), no augmentation;
-* ``engines+aug``   every engine with the augmentation (the zero-shot corpus of the recipe).
+* ``engines+aug``   every engine with the augmentation (the zero-shot corpus of the recipe);
+* ``engines+aug+rooms+babble``  and besides, image-method rooms instead of decaying noise for the
+  reverberated share, and babble (other talkers of the corpus) on :data:`BABBLE_PROB` of the utterances.
 
 Additive noise (``noise_prob``) is kept in all four: it predates the voices work. Each source's
 models (``systems``, by default the hybrid one: the tiny CTC model does not learn at this budget) are
@@ -42,12 +44,14 @@ __all__ = ["VOICE_SOURCES", "source_config", "run_voice_sources", "read_voice_so
 
 log = logging.getLogger(__name__)
 
-VOICE_SOURCES = ("espeak", "espeak+aug", "engines", "engines+aug")
+VOICE_SOURCES = ("espeak", "espeak+aug", "engines", "engines+aug", "engines+aug+rooms+babble")
+BABBLE_PROB = 0.3  # the share of utterances with babble in the last source
 SOURCE_JSON = "source.json"  # beside a run's results.json: how its corpus was made
 
 
 def source_config(cfg: TransferConfig, source: str) -> TransferConfig:
-    """``cfg`` with the engines and augmentation of one source (see the module docstring).
+    """``cfg`` with the engines and augmentation of one source (see the module docstring; rooms and
+    babble are :func:`source_synth`'s).
 
     Raises:
         ValueError: an unknown source.
@@ -55,9 +59,14 @@ def source_config(cfg: TransferConfig, source: str) -> TransferConfig:
     if source not in VOICE_SOURCES:
         raise ValueError(f"voices source {source!r}: not one of {list(VOICE_SOURCES)}")
     engines = ("espeak",) if source.startswith("espeak") else cfg.engines
-    aug = source.endswith("+aug")
+    aug = "+aug" in source
     return dataclasses.replace(cfg, engines=engines, vtlp_prob=cfg.vtlp_prob if aug else 0.0,
                                telephone_prob=cfg.telephone_prob if aug else 0.0)
+
+
+def source_synth(source: str) -> dict[str, Any]:
+    """The :class:`~asr.data.synth.SynthConfig` fields one source sets beyond :class:`TransferConfig`'s."""
+    return {"room_model": "image", "babble_prob": BABBLE_PROB} if source.endswith("+rooms+babble") else {}
 
 
 def _corpus_dir(exp: Path, condition: str, source: str) -> Path:
@@ -78,14 +87,14 @@ def run_voice_sources(exp: Path, real: RealData, sources: Sequence[str], lexicon
     for source in sources:
         scfg = dataclasses.replace(source_config(cfg, source), systems=tuple(systems))
         corpus = _corpus_dir(exp, condition, source)
-        train = make_synthetic(corpus, real, scfg, condition, jobs=jobs)
+        train = make_synthetic(corpus, real, scfg, condition, jobs=jobs, **source_synth(source))
         log.info("voices %s: engines %s, vtlp %.2f, telephone %.2f", source, list(scfg.engines), scfg.vtlp_prob,
                  scfg.telephone_prob)
         run = exp / "voices" / source
         out[source] = zeroshot_experiment(run, corpus / real.lang, real, train, lexicon, lm, scfg, ctc, force)
         (run / SOURCE_JSON).write_text(json.dumps({
             "engines": list(scfg.engines), "vtlp_prob": scfg.vtlp_prob, "telephone_prob": scfg.telephone_prob,
-            "noise_prob": scfg.noise_prob, "corpus": str(corpus),
+            "noise_prob": scfg.noise_prob, **source_synth(source), "corpus": str(corpus),
             "train_hours": round(total_duration(read_manifest(train)) / 3600, 4)}, indent=1) + "\n")
     return out
 
@@ -103,6 +112,11 @@ def read_voice_sources(exp: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+# voices_markdown's rows: label, (clean source, augmented source)
+TABLE_ROWS = (("espeak-ng alone", ("espeak", "espeak+aug")), ("every engine", ("engines", "engines+aug")),
+              ("every engine, image-method rooms and babble too", ("", "engines+aug+rooms+babble")))
+
+
 def _cell(r: dict[str, Any] | None) -> str:
     return "-" if not r else f"{100 * r['wer']:.1f} ({100 * r['cer']:.1f})"
 
@@ -113,9 +127,10 @@ def voices_markdown(results: dict[str, dict[str, Any]]) -> str:
     lines = []
     for v in variants:
         lines += [f"| {v}: synthetic speech from | clean | + VTLP and telephone channels |", "|---|---:|---:|"]
-        for engines, label in (("espeak", "espeak-ng alone"), ("engines", "every engine")):
-            cells = [_cell(results.get(s, {}).get(v, {}).get(REAL_TEST)) for s in (engines, f"{engines}+aug")]
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        for label, pair in TABLE_ROWS:
+            if any(s in results for s in pair if s):
+                cells = [_cell(results.get(s, {}).get(v, {}).get(REAL_TEST)) if s else "-" for s in pair]
+                lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
     made = {s: r["source"] for s, r in results.items() if "source" in r}
     if made:
