@@ -274,7 +274,7 @@ def speaker(cfg: RecipeConfig, exp: Path, corpus: Path | None = None, force: boo
 class VoicesStage:
     """The ``voices:`` block: which synthetic speech to compare on the real speaker (same text and hours)."""
 
-    sources: tuple[str, ...] = ("espeak", "espeak+aug", "engines", "engines+aug")  # real_speech_voices.VOICE_SOURCES
+    sources: tuple[str, ...] = ("espeak", "espeak+aug", "engines", "engines+aug")  # any of real_speech_voices.VOICE_SOURCES
     condition: str = "prompts"  # the text of every source's corpus (a transfer condition)
     systems: tuple[str, ...] = ("hybrid",)  # trained on each source
 
