@@ -71,7 +71,8 @@ def test_bad_inputs_raise_clear_errors(models, tmp_path):
 def test_a_ctc_directory_decodes_with_its_saved_lexicon_and_lm(models, tmp_path):
     import shutil
 
-    from asr.systems import ctc_decoding, load_recognizer, save_ctc_decoding
+    from asr.decoding.loaders import ctc_decoding, save_ctc_decoding
+    from asr.systems import load_recognizer
     from asr.text.lm import train_ngram
 
     d = tmp_path / "ctc"

@@ -34,7 +34,8 @@ from asr.data.manifest import read_manifest
 from asr.export import export_onnx
 from asr.metrics import score
 from asr.models.onnx import BACKENDS, ONNX_FILE, ONNX_INT8_FILE
-from asr.systems import ctc_decoding, load_recognizer
+from asr.decoding.loaders import ctc_decoding
+from asr.systems import load_recognizer
 from asr.text.normalize import normalize
 
 FILES = {"torch": "model.safetensors", "onnx": ONNX_FILE, "onnx-int8": ONNX_INT8_FILE}

@@ -3,7 +3,7 @@
 A multilingual CTC model trained with a language-ID head (``MultilingualConfig(lang_id=True)``)
 runs its shared encoder once per batch; the head's mean-pooled posterior picks each waveform's
 language, and that language's token head and search (its own tokenizer, and its lexicon + LM where
-the model directory saved one: :func:`asr.systems.save_ctc_decoding`) decode it.
+the model directory saved one: :func:`asr.decoding.loaders.save_ctc_decoding`) decode it.
 
 Usage::
 

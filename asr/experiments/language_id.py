@@ -2,7 +2,7 @@
 
 :func:`run_language_id` trains one shared-encoder model over every language of a corpus (a
 character head per language and the utterance-level language-ID head, :mod:`asr.train.multilingual`),
-saves each language's lexicon + LM search in its directory (:func:`asr.systems.save_ctc_decoding`),
+saves each language's lexicon + LM search in its directory (:func:`asr.decoding.loaders.save_ctc_decoding`),
 then transcribes every test set twice through :func:`asr.load`: with ``language="auto"`` (the
 head picks the language, its head and its LM) and with the true language (the oracle). Reported:
 LID accuracy per test set and its confusion matrix, and WER auto against oracle.
@@ -135,7 +135,7 @@ def run_language_id(out: str | os.PathLike, data: Mapping[str, LidData], lms: Ma
         lms: language -> word n-gram LM (ARPA) of its lexicon + LM search.
         force: decode and score again even when ``results.json`` exists.
     """
-    from asr.systems import save_ctc_decoding
+    from asr.decoding.loaders import save_ctc_decoding
 
     out = Path(out)
     path = out / RESULTS

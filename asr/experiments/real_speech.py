@@ -46,6 +46,7 @@ from typing import Any
 from asr.config import from_dict
 from asr.data.corpora.asterisk import contains_text
 from asr.data.manifest import Utterance, read_manifest, subset_manifest, total_duration, write_manifest
+from asr.decoding.loaders import save_ctc_decoding
 from asr.systems import (
     RESULTS_JSON,
     CTCSettings,
@@ -55,7 +56,6 @@ from asr.systems import (
     decode_hybrid_system,
     decode_systems,
     model_params,
-    save_ctc_decoding,
     score_hypotheses,
     score_systems,
     train_systems,
@@ -193,8 +193,7 @@ class RealData:
     @classmethod
     def at(cls, data_dir: str | Path, lang: str) -> RealData:
         """The manifests under ``data_dir/<lang>``."""
-        d = Path(data_dir) / lang
-        return cls(lang, d / "train.jsonl", d / "dev.jsonl", d / "test.jsonl")
+        return cls(lang, *(Path(data_dir) / lang / f"{s}.jsonl" for s in ("train", "dev", "test")))
 
 
 def minutes_label(minutes: float) -> str:
