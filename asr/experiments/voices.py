@@ -245,7 +245,7 @@ def voices_table(out: str | Path, engines: Sequence[str], runs: Mapping[str, Seq
                     continue
                 cell = {"heldout": per[e], "in_engine": sum(inside) / len(inside)}
                 cell["ratio"] = cell["heldout"] / max(cell["in_engine"], 1e-9)
-                heldout.setdefault(variant + suffix, {})[e] = {**{k: round(v, 4) for k, v in cell.items()},
+                heldout.setdefault(variant + suffix, {})[e] = {**{k: round(v, 6) for k, v in cell.items()},
                                                                "trained_on": list(loo[run])}
     summary = {"engines": list(engines), "runs": wers, "heldout": heldout}
     (out / "voices.json").write_text(json.dumps(summary, indent=2) + "\n")
