@@ -173,3 +173,31 @@ def test_batch_scorer_matches_single_lookups(order):
         assert logp == pytest.approx([e[0] for e in expected])
         assert [batch.contexts[n] for n in nxt] == [one.contexts[e[1]] for e in expected]
         states = [e[1] for e in expected]
+
+
+def test_a_scorer_shared_by_threads_scores_as_one_alone():
+    """asr serve's workers run searches of one model in threads: a shared LmScorer must give each the
+    scores it gives alone (it grows its state tables as new contexts come)."""
+    import threading
+
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(1500)]
+    lm = train_ngram([[rng.choice(words) for _ in range(rng.randint(3, 10))] for _ in range(6000)], 3)
+
+    def walk(scorer, seed: int) -> list:
+        r = np.random.default_rng(seed)
+        states, out = np.full(48, scorer.start), []
+        for _ in range(120):
+            logp, states = scorer.advance_batch(states, r.integers(0, len(lm.vocab), 48))
+            out.append((logp.round(9).tolist(), [scorer.contexts[s] for s in states]))
+        return out
+
+    alone = {seed: walk(lm.scorer(), seed) for seed in (1, 2, 3)}
+    for _ in range(3):
+        shared, got = lm.scorer(), {}
+        threads = [threading.Thread(target=lambda s=s: got.__setitem__(s, walk(shared, s))) for s in alone]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert got == alone

@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -244,7 +245,8 @@ class LmScorer:
     gets dense rows over the vocabulary (ln-probabilities and next states),
     built on first use from the row of its shortened context plus its own
     n-grams (``O(V)`` numpy work per state), so a decoder's word-end step is
-    two array gathers.
+    two array gathers. Thread-safe: searches in several threads (``asr serve``'s workers)
+    may share one scorer; states and rows are made under a lock.
     """
 
     def __init__(self, lm: NgramLM):
@@ -265,6 +267,7 @@ class LmScorer:
         self._next = np.zeros((0, V), dtype=np.int64)  # (num_states, V) next state
         self._filled = np.zeros(0, dtype=bool)
         self._ctx_rows: dict[NGram, tuple[np.ndarray, np.ndarray]] = {}
+        self._lock = threading.RLock()  # new states and rows; reads of filled rows need none
         self.start = self._state(lm.state_after([lm.bos]))
 
     def _state(self, ctx: NGram) -> int:
@@ -279,9 +282,10 @@ class LmScorer:
         key = (state, word)
         hit = self._cache.get(key)
         if hit is None:
-            ctx = self.contexts[state]
-            logp = self.lm.log10_prob(word, ctx) * LN10
-            hit = self._cache[key] = (logp, self._state(self.lm.state_after(ctx + (word,))))
+            with self._lock:
+                ctx = self.contexts[state]
+                logp = self.lm.log10_prob(word, ctx) * LN10
+                hit = self._cache[key] = (logp, self._state(self.lm.state_after(ctx + (word,))))
         return hit
 
     def final(self, state: int) -> float:
@@ -329,8 +333,10 @@ class LmScorer:
         words = np.asarray(words, dtype=np.int64)
         if states.size == 0:
             return np.zeros(0), np.zeros(0, dtype=np.int64)
-        self._ensure(states)
-        return self._logp[states, words], self._next[states, words]
+        with self._lock:  # rows are filled, and the tables grown (replaced), here
+            self._ensure(states)
+            logp, nxt = self._logp, self._next
+        return logp[states, words], nxt[states, words]
 
 
 def train_ngram(
