@@ -2,7 +2,7 @@
 
 The same text (a zero-shot condition of :mod:`asr.experiments.real_speech`, by default the real
 training prompts' text), the same hours, speakers per engine and training, with the synthetic speech
-made four ways, crossed:
+made four ways, crossed, and a fifth:
 
 * ``espeak``        espeak-ng voices only, no augmentation (what every default model had heard);
 * ``espeak+aug``    espeak-ng, with vocal tract length perturbation and telephone channels;
@@ -11,7 +11,7 @@ made four ways, crossed:
 * ``engines+aug+rooms+babble``  and besides, image-method rooms instead of decaying noise for the
   reverberated share, and babble (other talkers of the corpus) on :data:`BABBLE_PROB` of the utterances.
 
-Additive noise (``noise_prob``) is kept in all four: it predates the voices work. Each source's
+Additive noise (``noise_prob``) is kept in all of them: it predates the voices work. Each source's
 models (``systems``, by default the hybrid one: the tiny CTC model does not learn at this budget) are
 trained on synthetic speech only and tested on the real speaker's test prompts with the domain LM,
 so the table isolates what voices and channels buy on a human voice.
@@ -39,8 +39,8 @@ from asr.data.manifest import read_manifest, total_duration
 from asr.experiments.real_speech import REAL_TEST, RealData, TransferConfig, make_synthetic, zeroshot_experiment
 from asr.systems import CTCSettings
 
-__all__ = ["VOICE_SOURCES", "source_config", "run_voice_sources", "read_voice_sources", "voices_markdown",
-           "plot_voices"]
+__all__ = ["VOICE_SOURCES", "source_config", "source_synth", "run_voice_sources", "read_voice_sources",
+           "voices_markdown", "plot_voices"]
 
 log = logging.getLogger(__name__)
 
