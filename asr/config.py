@@ -116,9 +116,10 @@ def apply_overrides(data: Mapping[str, Any], pairs: Sequence[str]) -> dict[str, 
             value: Any = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError as e:
             raise ValueError(f"--set {pair!r}: the value is not YAML ({str(e).splitlines()[0]})") from None
-        for part in reversed(key.strip().split(".")[1:]):
+        first, *rest = key.strip().split(".")
+        for part in reversed(rest):
             value = {part: value}
-        out = _merge(out, {key.strip().split(".")[0]: value})
+        out = _merge(out, {first: value})
     return out
 
 
