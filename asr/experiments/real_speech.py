@@ -65,7 +65,8 @@ from asr.text.lm import train_ngram
 from asr.text.normalize import normalize
 
 __all__ = ["TransferConfig", "RealData", "make_synthetic", "make_lang", "make_open_lang", "run_zeroshot",
-           "zeroshot_experiment", "run_fewshot", "run_openvocab", "run_domain", "run_band", "minutes_label", "size_dir", "collect"]
+           "zeroshot_experiment", "run_fewshot", "run_openvocab", "run_domain", "run_band", "minutes_label",
+           "size_dir", "collect"]
 
 log = logging.getLogger(__name__)
 
@@ -285,8 +286,7 @@ def _ctc_settings(ctc: CTCSettings, train: Mapping[str, Any]) -> CTCSettings:
 
 def run_zeroshot(exp: Path, real: RealData, condition: str, train: Path, lexicon: Path, lm: Path,
                  cfg: TransferConfig, ctc: CTCSettings, force: bool = False) -> dict[str, Any]:
-    """Both systems trained on one synthetic corpus, tested on the real test set.
-
+    """Both systems trained on one synthetic corpus, tested on the real test set (:func:`zeroshot_experiment`).
     The synthetic dev set validates (no real audio is seen); both decode with the domain LM. (The
     synthetic test set says the sentence generator's text in either condition, which the domain LM
     does not model: its WER would measure the LM, not the transfer, and is not decoded.)

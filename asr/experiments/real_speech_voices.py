@@ -86,15 +86,15 @@ def run_voice_sources(exp: Path, real: RealData, sources: Sequence[str], lexicon
     out = {}
     for source in sources:
         scfg = dataclasses.replace(source_config(cfg, source), systems=tuple(systems))
-        corpus = _corpus_dir(exp, condition, source)
-        train = make_synthetic(corpus, real, scfg, condition, jobs=jobs, **source_synth(source))
+        corpus, extra = _corpus_dir(exp, condition, source), source_synth(source)
+        train = make_synthetic(corpus, real, scfg, condition, jobs=jobs, **extra)
         log.info("voices %s: engines %s, vtlp %.2f, telephone %.2f", source, list(scfg.engines), scfg.vtlp_prob,
                  scfg.telephone_prob)
         run = exp / "voices" / source
         out[source] = zeroshot_experiment(run, corpus / real.lang, real, train, lexicon, lm, scfg, ctc, force)
         (run / SOURCE_JSON).write_text(json.dumps({
             "engines": list(scfg.engines), "vtlp_prob": scfg.vtlp_prob, "telephone_prob": scfg.telephone_prob,
-            "noise_prob": scfg.noise_prob, **source_synth(source), "corpus": str(corpus),
+            "noise_prob": scfg.noise_prob, **extra, "corpus": str(corpus),
             "train_hours": round(total_duration(read_manifest(train)) / 3600, 4)}, indent=1) + "\n")
     return out
 
